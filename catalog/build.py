@@ -14,10 +14,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from atomicio import atomic_write
 from catalog import render
 from catalog.load import Catalog, gc_paused
 from catalog.schema import Paper, TopicRegistry, UnresolvedList, VenueRegistry
-from catalog.yamlio import atomic_write
 
 Content = str | bytes
 
@@ -92,29 +92,11 @@ def stale(outputs: dict[Path, Content]) -> list[Path]:
     return [path for path, content in sorted(outputs.items()) if not _same(path, content)]
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write(outputs: dict[Path, Content], orphans: list[Path] = ()) -> list[Path]:
     """Write the stale outputs atomically and delete orphans; returns the paths changed."""
     changed = stale(outputs)
     for path in changed:
-        content = outputs[path]
-        if isinstance(content, bytes):
-            _write_bytes(path, content)
-        else:
-            atomic_write(path, content)
+        atomic_write(path, outputs[path])
     for path in orphans:
         path.unlink(missing_ok=True)
     return changed + list(orphans)
