@@ -1,7 +1,7 @@
 """Collect every generated file (README block, docs pages, catalog/schema.json) and write the ones whose
 content changed, atomically. ``check`` mode writes nothing and reports what is stale.
 
-A renderer module (listed in ``catalog.render.RENDERERS``) exposes ``outputs(cat, repo_root) -> {path:
+A renderer is any module of ``catalog.render`` that exposes ``outputs(cat, repo_root) -> {path:
 content}`` (content ``str`` for text, ``bytes`` for copied files; paths absolute or repo-relative) and may
 expose ``stale(repo_root, generated) -> [path]``: files it owns that it no longer generates (a removed
 paper's page). Those are reported by ``--check`` and deleted by ``build``.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import pkgutil
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,15 +39,15 @@ def schema_json() -> str:
 
 
 def renderer_modules() -> list:
-    """The renderer modules named in RENDERERS; a module that does not exist (yet) is skipped."""
+    """Every module of catalog.render that defines ``outputs`` (found on disk, in name order: no hand-kept
+    list to mistype). A module that fails to import is an error, never skipped."""
     mods = []
-    for name in render.RENDERERS:
-        modname = f"{render.__name__}.{name}"
-        try:
-            mods.append(importlib.import_module(modname))
-        except ModuleNotFoundError as exc:
-            if exc.name != modname:
-                raise
+    for info in sorted(pkgutil.iter_modules(render.__path__), key=lambda i: i.name):
+        mod = importlib.import_module(f"{render.__name__}.{info.name}")
+        if callable(getattr(mod, "outputs", None)):
+            mods.append(mod)
+    if not mods:
+        raise RuntimeError(f"no renderer found in {render.__name__}")  # programming error
     return mods
 
 
@@ -92,11 +93,14 @@ def stale(outputs: dict[Path, Content]) -> list[Path]:
     return [path for path, content in sorted(outputs.items()) if not _same(path, content)]
 
 
-def write(outputs: dict[Path, Content], orphans: list[Path] = ()) -> list[Path]:
-    """Write the stale outputs atomically and delete orphans; returns the paths changed."""
+def write(outputs: dict[Path, Content], orphans: list[Path] = ()) -> tuple[list[Path], list[Path]]:
+    """Write the stale outputs atomically and delete orphans; returns (paths written, paths deleted)."""
     changed = stale(outputs)
     for path in changed:
         atomic_write(path, outputs[path])
+    deleted = []
     for path in orphans:
-        path.unlink(missing_ok=True)
-    return changed + list(orphans)
+        if path.exists():
+            path.unlink()
+            deleted.append(path)
+    return changed, deleted
