@@ -25,6 +25,7 @@ import pytest
 
 from catalog.load import Catalog, load_catalog
 from catalog.render import site
+from catalog.render.site import common
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "fixtures" / "site"
@@ -296,7 +297,7 @@ def test_browser_search_paper_page_and_filters(sites, name):
             if tid:
                 page.select_option("select[name='topic']", tid)
                 under = [e for e in cat.entries
-                         if any(tid in site.topic_ancestors(t, cat.topics) for t in e.paper.topics)]
+                         if any(tid in common.topic_ancestors(t, cat.topics) for t in e.paper.topics)]
                 expect(page.locator("#w2s-papers tbody tr:not([hidden])")).to_have_count(len(under))
                 page.select_option("select[name='topic']", "")
             # Sorting by year (ascending) puts the oldest paper first.
