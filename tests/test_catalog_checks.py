@@ -19,7 +19,8 @@ CASES = yaml.safe_load((FIX / "cases.yaml").read_text(encoding="utf-8"))
 
 
 def make_root(tmp: Path, unresolved: list | None = None) -> Path:
-    """A catalog root in tmp: the real registries, the good papers, a repro/recipes/demo.py."""
+    """A catalog root in tmp: the real registries, the good papers, a recipe repro/recipes/demo.py for
+    burns2023weak (repro: demo)."""
     root = tmp / "catalog"
     (root / "papers").mkdir(parents=True)
     for name in ("venues.yaml", "topics.yaml"):
@@ -28,7 +29,7 @@ def make_root(tmp: Path, unresolved: list | None = None) -> Path:
     for f in (FIX / "good").glob("*.yaml"):
         shutil.copy(f, root / "papers" / f.name)
     (tmp / "repro" / "recipes").mkdir(parents=True)
-    (tmp / "repro" / "recipes" / "demo.py").write_text("# a recipe\n", encoding="utf-8")
+    (tmp / "repro" / "recipes" / "demo.py").write_text('"""A recipe."""\nPAPER = "burns2023weak"\n', encoding="utf-8")
     return root
 
 
@@ -59,7 +60,7 @@ def apply_case(root: Path, case: dict) -> Path:
     data = yaml.safe_load(base.read_text(encoding="utf-8"))
     data = copy.deepcopy(data)
     for k, v in (case.get("set") or {}).items():
-        _set(data, k, v)
+        _set(data, k, v * case["repeat"][k] if k in case.get("repeat", {}) else v)
     for k in case.get("drop") or []:
         _drop(data, k)
     target = base

@@ -1,4 +1,4 @@
-"""Unit tests of the site generator (catalog/render/site.py) on the fixture catalog in tests/fixtures/site/:
+"""Unit tests of the site generator (catalog/render/site/) on the fixture catalog in tests/fixtures/site/:
 what each page says, escaping, BibTeX, reproduction results, determinism. The built site is tested in
 tests/test_site_build.py."""
 from __future__ import annotations

@@ -9,14 +9,14 @@ from pathlib import Path
 from catalog.render.escape import link, md
 from catalog.render.site.common import DOCS, NOTICE, Site, anchor, fence, front_matter, order
 from catalog.render.site.embed import demote_headings, rewrite_links
+from catalog.schema import RECIPE_RE
 
 RESULT_IMAGES = (".png", ".svg")  # files of results/<recipe>/ copied next to the reproductions page
-_RECIPE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # a recipe id names a folder: nothing like "../x"
 
 
 def results_dir(repo_root: Path, recipe: str) -> Path | None:
     """results/<recipe>/ (where the committed results of a recipe live), or None for an id that is no name."""
-    return Path(repo_root) / "results" / recipe if _RECIPE_RE.match(recipe) else None
+    return Path(repo_root) / "results" / recipe if RECIPE_RE.match(recipe) else None
 
 
 def result_images(repo_root: Path, recipe: str) -> list[Path]:
