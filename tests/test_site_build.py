@@ -77,11 +77,6 @@ SITES = ["repo", "fixture"]
 # ---------------------------------------------------------------------------------------------------------
 # The built site
 # ---------------------------------------------------------------------------------------------------------
-def test_repository_catalog_loads(sites):
-    b = sites("repo")
-    assert len(b.cat.entries) > 0
-
-
 @pytest.mark.parametrize("name", SITES)
 def test_every_entry_has_a_page_and_is_in_the_search_index(sites, name):
     b = sites(name)
