@@ -1,6 +1,9 @@
-"""`python -m catalog add --dry-run`: shows exactly the entry a real `add` would write, and writes nothing."""
+"""`python -m catalog add --dry-run`: shows exactly the entry a real `add` would write, and writes nothing; the real
+`add` writes it with normal permissions."""
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from catalog.__main__ import main
@@ -34,10 +37,15 @@ def test_dry_run_prints_the_entry_and_writes_nothing(tmp_path, capsys, monkeypat
     shown = capsys.readouterr().out
     assert _files(dry) == before  # nothing written, no temporary file left
 
-    assert main(["add", "--bibtex", str(bib), "--papers", str(real)]) == 0
+    old = os.umask(0o022)
+    try:
+        assert main(["add", "--bibtex", str(bib), "--papers", str(real)]) == 0
+    finally:
+        os.umask(old)
     capsys.readouterr()
     [written] = list(real.glob("*.yaml"))
     assert written.name == "smith2024study.yaml"
+    assert stat.S_IMODE(written.stat().st_mode) == 0o644  # as open() makes it (a temp-file writer gave 0o600)
     assert written.read_text(encoding="utf-8") in shown  # the dry run showed exactly this
     entry, problems = load_entry(written)
     assert problems == [] and entry.paper.authors == ["Ann Smith", "Bob Jones"]

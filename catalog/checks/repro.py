@@ -36,7 +36,12 @@ def _assigned_paper(path: Path) -> tuple[str | None, str | None]:
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
         return None, f"cannot read it ({type(exc).__name__})"
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        else:
+            continue
         if any(isinstance(t, ast.Name) and t.id == "PAPER" for t in targets):
             value = node.value
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
@@ -85,7 +90,7 @@ def check_repro_link(cat: Catalog) -> list[Problem]:
                                f"recipe {rid!r} names PAPER = {clip(paper)}, which is not a catalog key"))
         elif e.paper.repro != rid:
             have = f"repro: {e.paper.repro}" if e.paper.repro else "no repro:"
+            where = display_path(sources[rid])
             out.append(e.problem("repro" if e.paper.repro else None, "error", "repro-paper",
-                                 f"recipe {display_path(sources[rid])} reproduces this paper, but the entry has {have}; "
-                                 f"add repro: {rid}"))
+                                 f"recipe {where} reproduces this paper, but the entry has {have}; add repro: {rid}"))
     return out
