@@ -13,8 +13,9 @@ is used instead, and the first write of a process into that directory removes su
 processes of this host that no longer run (files of other hosts sharing the folder are left alone).
 
 Permissions are those of a plain ``open(path, "w")``: a new file gets 0o666 minus the umask, a replaced file
-keeps its mode. The data is flushed to disk (fsync) before the rename, so a crash cannot leave an empty file
-under the target's name.
+keeps its mode. With ``durable=True`` (the default) the data is flushed to disk (fsync) before the rename and
+the folder after it, so even a power loss cannot leave an empty file under the target's name; files that can
+be regenerated (``python -m catalog build``) pass ``durable=False`` and skip the two fsyncs (several ms each).
 """
 from __future__ import annotations
 
@@ -37,16 +38,17 @@ _HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname()) or "host"
 _TMP_RE = re.compile(r"^\.atomicio\.(?P<host>[A-Za-z0-9-]+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")
 
 
-def atomic_write(path: str | os.PathLike, data: str | bytes, *, encoding: str = "utf-8") -> None:
+def atomic_write(path: str | os.PathLike, data: str | bytes, *, encoding: str = "utf-8",
+                 durable: bool = True) -> None:
     """Replace `path` with `data` atomically (parent folders are created). ``str`` is encoded with
     `encoding` and written without newline translation."""
-    with atomic_open(path, "w" if isinstance(data, str) else "wb", encoding=encoding) as fh:
+    with atomic_open(path, "w" if isinstance(data, str) else "wb", encoding=encoding, durable=durable) as fh:
         fh.write(data)
 
 
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike, mode: Literal["w", "wb"] = "w", *,
-                encoding: str = "utf-8") -> Iterator[IO]:
+                encoding: str = "utf-8", durable: bool = True) -> Iterator[IO]:
     """A file object whose content replaces `path` when the ``with`` block ends without an exception; on an
     exception the target is left as it was."""
     if mode not in ("w", "wb"):
@@ -67,16 +69,18 @@ def atomic_open(path: str | os.PathLike, mode: Literal["w", "wb"] = "w", *,
             fh.flush()
         if keep_mode is not None:
             os.fchmod(fd, keep_mode)
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
         if named is None:
-            named = _name_unnamed(fd, folder)
+            named = _name_unnamed(fd, folder, durable)
         os.replace(named, target)
         named = None
     finally:
         os.close(fd)
         if named is not None:
             named.unlink(missing_ok=True)
-    _fsync_dir(folder)
+    if durable:
+        _fsync_dir(folder)
 
 
 def _temp_name() -> str:
@@ -111,7 +115,7 @@ def _open_named(folder: Path) -> tuple[int, Path]:
             continue
 
 
-def _name_unnamed(fd: int, folder: Path) -> Path:
+def _name_unnamed(fd: int, folder: Path, durable: bool) -> Path:
     """A name in `folder` for the complete unnamed file `fd` (to be renamed over the target at once). Where
     linking is refused, the data is copied to a named temporary file instead, and later writes to that
     device use named files from the start."""
@@ -131,7 +135,8 @@ def _name_unnamed(fd: int, folder: Path) -> Path:
                 view = view[os.write(out, view):]
         st = os.fstat(fd)
         os.fchmod(out, stat.S_IMODE(st.st_mode))
-        os.fsync(out)
+        if durable:
+            os.fsync(out)
     except BaseException:
         name.unlink(missing_ok=True)
         raise

@@ -44,12 +44,14 @@ def test_new_file_gets_the_mode_a_plain_open_gives(tmp_path, variant, umask):
     assert _mode(tmp_path / "atomic.txt") == _mode(tmp_path / "plain.txt") == 0o666 & ~umask
 
 
-def test_replaced_file_keeps_its_mode(tmp_path, variant):
+@pytest.mark.parametrize("durable", [True, False])
+def test_replaced_file_keeps_its_mode(tmp_path, variant, durable):
     path = tmp_path / "script.sh"
     path.write_text("old\n")
     path.chmod(0o750)
-    atomicio.atomic_write(path, "new\n")
+    atomicio.atomic_write(path, "new\n", durable=durable)
     assert path.read_text() == "new\n" and _mode(path) == 0o750
+    assert [p.name for p in tmp_path.iterdir()] == ["script.sh"]
 
 
 def test_text_and_bytes_are_written_exactly(tmp_path, variant):
