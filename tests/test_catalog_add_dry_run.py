@@ -49,3 +49,16 @@ def test_dry_run_prints_the_entry_and_writes_nothing(tmp_path, capsys, monkeypat
     assert written.read_text(encoding="utf-8") in shown  # the dry run showed exactly this
     entry, problems = load_entry(written)
     assert problems == [] and entry.paper.authors == ["Ann Smith", "Bob Jones"]
+
+
+def test_a_record_without_title_is_refused_with_a_message(tmp_path, capsys, monkeypatch):
+    """Issue 10.2: an empty title used to be written as `title: ''` and accepted; now the schema refuses it."""
+    monkeypatch.chdir(tmp_path)
+    bib = tmp_path / "in.bib"
+    bib.write_text(BIB.replace("  title = {A Study of Weak Supervision},\n", ""), encoding="utf-8")
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    assert main(["add", "--bibtex", str(bib), "--papers", str(papers)]) == 1
+    err = capsys.readouterr().err
+    assert "in.bib:1" in err and "title" in err and "Traceback" not in err
+    assert list(papers.iterdir()) == []
