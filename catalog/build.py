@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,7 +93,7 @@ def stale(outputs: dict[Path, Content]) -> list[Path]:
     return [path for path, content in sorted(outputs.items()) if not _same(path, content)]
 
 
-def write(outputs: dict[Path, Content], orphans: list[Path] = ()) -> tuple[list[Path], list[Path]]:
+def write(outputs: dict[Path, Content], orphans: Iterable[Path] = ()) -> tuple[list[Path], list[Path]]:
     """Write the stale outputs atomically and delete orphans; returns (paths written, paths deleted)."""
     changed = stale(outputs)
     for path in changed:

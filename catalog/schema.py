@@ -29,22 +29,23 @@ def _not_blank(v: str) -> str:
     return v
 
 
-def Text(max_length: int, blank: bool = False):  # noqa: N802 - a type
-    """A string of at most `max_length` characters (bounded so that one bad value cannot bloat the README
-    and site); unless `blank`, also not empty or whitespace only."""
-    if blank:
-        return Annotated[str, StringConstraints(max_length=max_length)]
-    return Annotated[str, StringConstraints(min_length=1, max_length=max_length), AfterValidator(_not_blank),
-                     Field(json_schema_extra={"pattern": r"\S"})]
-
-
-# Bounds on free text (characters). Generous for real data: the longest catalogued title is about 150.
+# Bounds on free text (characters), so that one bad value cannot bloat the README and site. Generous for real
+# data: the longest catalogued title is about 150.
 MAX_TITLE = 500
 MAX_NAME = 200  # one author, a venue or topic name
 MAX_AUTHORS = 1000
 MAX_LINE = 500  # one-line fields: setting, weak source, workshop, seed venue string, unresolved row
 MAX_PARAGRAPH = 5000  # summary, evidence note, descriptions, reasons
-MAX_ID = 100  # keys, ids, recipe ids, DOIs
+MAX_ID = 100  # keys, ids, DOIs
+
+_NOT_BLANK = AfterValidator(_not_blank)
+_NOT_BLANK_JSON = Field(json_schema_extra={"pattern": r"\S"})  # the same rule for schema.json's users
+Title = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE), _NOT_BLANK, _NOT_BLANK_JSON]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME), _NOT_BLANK, _NOT_BLANK_JSON]
+Line = Annotated[str, StringConstraints(min_length=1, max_length=MAX_LINE), _NOT_BLANK, _NOT_BLANK_JSON]
+Paragraph = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PARAGRAPH), _NOT_BLANK, _NOT_BLANK_JSON]
+Ident = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID), _NOT_BLANK, _NOT_BLANK_JSON]
+Verbatim = Annotated[str, StringConstraints(max_length=MAX_LINE)]  # kept as a seed gave it, even blank
 
 
 class Strict(BaseModel):
@@ -72,16 +73,16 @@ EvidenceKind = Literal[
 class VenueRef(Strict):
     """Where the paper was published. ``id`` is a venue registry id; ``arxiv`` means preprint only."""
 
-    id: Text(MAX_ID) = Field(description="Venue registry id from catalog/venues.yaml, e.g. 'icml'; 'arxiv' for a preprint.")
+    id: Ident = Field(description="Venue registry id from catalog/venues.yaml, e.g. 'icml'; 'arxiv' for a preprint.")
     year: int | None = Field(default=None, description="Edition year (required unless the venue is a preprint).")
     track: Track = Field(description="main, findings, workshop, journal, or preprint.")
-    workshop: Text(MAX_LINE) | None = Field(default=None, description="Workshop name when track is 'workshop'.")
+    workshop: Line | None = Field(default=None, description="Workshop name when track is 'workshop'.")
 
 
 class ArxivRef(Strict):
     id: str = Field(description="Version-less arXiv id, e.g. '2312.09390'.")
     first_version: dt.date = Field(description="Date of the v1 submission (an unquoted YAML date: 2023-12-14).")
-    title: Text(MAX_TITLE) | None = Field(default=None, description="The arXiv title when it differs from the published title.")
+    title: Title | None = Field(default=None, description="The arXiv title when it differs from the published title.")
 
     @field_validator("id")
     @classmethod
@@ -102,21 +103,21 @@ class Evidence(Strict):
 
     kind: EvidenceKind
     url: HttpUrl | None = Field(default=None, description="The page that shows it (required unless kind is 'none').")
-    note: Text(MAX_PARAGRAPH) | None = Field(default=None, description="E.g. the arXiv comment quoted, or what was searched.")
+    note: Paragraph | None = Field(default=None, description="E.g. the arXiv comment quoted, or what was searched.")
 
 
 class SeedClaim(Strict):
     """What a seed document said about this paper, kept so corrections are visible and reviewable."""
 
-    seed: Text(MAX_ID) = Field(description="Seed document prefix, e.g. '000'.")
-    venue: Text(MAX_LINE, blank=True) | None = Field(default=None, description="The venue string the seed gave, verbatim.")
+    seed: Ident = Field(description="Seed document prefix, e.g. '000'.")
+    venue: Verbatim | None = Field(default=None, description="The venue string the seed gave, verbatim.")
     year: int | None = Field(default=None, description="The year the seed gave.")
 
 
 class Paper(Strict):
     key: str = Field(description="Citation key; equals the file name without .yaml.")
-    title: Text(MAX_TITLE)
-    authors: list[Text(MAX_NAME)] = Field(min_length=1, max_length=MAX_AUTHORS,
+    title: Title
+    authors: list[Name] = Field(min_length=1, max_length=MAX_AUTHORS,
                                           description="Full names in proper Unicode, in paper order.")
     year: int = Field(ge=1950, le=2100, description="Year of first public appearance.")
     venue: VenueRef
@@ -126,12 +127,12 @@ class Paper(Strict):
         description="False when the venue or metadata could not be confirmed; `venue_evidence.note` says what is missing.",
     )
     arxiv: ArxivRef | None = None
-    doi: Text(MAX_ID) | None = None
+    doi: Ident | None = None
     links: Links = Field(default_factory=Links)
-    topics: list[Text(MAX_ID)] = Field(default_factory=list, description="Topic ids from catalog/topics.yaml.")
-    setting: Text(MAX_LINE) | None = Field(default=None, description="Seed 001's 'Setting' column.")
-    weak_source: Text(MAX_LINE) | None = Field(default=None, description="Seed 001's 'Weak Source' column.")
-    summary: Text(MAX_PARAGRAPH) | None = Field(default=None, description="A short summary in our own words.")
+    topics: list[Ident] = Field(default_factory=list, description="Topic ids from catalog/topics.yaml.")
+    setting: Line | None = Field(default=None, description="Seed 001's 'Setting' column.")
+    weak_source: Line | None = Field(default=None, description="Seed 001's 'Weak Source' column.")
+    summary: Paragraph | None = Field(default=None, description="A short summary in our own words.")
     seeds: list[SeedClaim] = Field(default_factory=list, description="Which seed documents list this paper and what they said.")
     repro: str | None = Field(default=None, description="Recipe id: the folder repro/recipes/<id>/ (or file <id>.py) "
                               "that reproduces this paper; its PAPER names this entry's key.")
@@ -186,8 +187,8 @@ class DoiPattern(Strict):
 
 class Venue(Strict):
     id: str
-    acronym: Text(MAX_NAME)
-    name: Text(MAX_NAME)
+    acronym: Name
+    name: Name
     kind: VenueKind
     aliases: list[str] = Field(default_factory=list, description="Other spellings seen in BibTeX, arXiv, DBLP, Semantic Scholar.")
     alias_patterns: list[str] = Field(
@@ -212,9 +213,9 @@ class VenueRegistry(Strict):
 
 
 class Topic(Strict):
-    id: Text(MAX_ID)
-    name: Text(MAX_NAME)
-    description: Text(MAX_PARAGRAPH) | None = None
+    id: Ident
+    name: Name
+    description: Paragraph | None = None
     parent: str | None = Field(default=None, description="Parent topic id (the seed taxonomy's areas).")
 
 
@@ -225,9 +226,9 @@ class TopicRegistry(Strict):
 class Unresolved(Strict):
     """A seed row that names no single identifiable paper. Shown in the README and site with the reason."""
 
-    seed: Text(MAX_ID)
-    row: Text(MAX_LINE) = Field(description="The row as the seed gives it.")
-    reason: Text(MAX_PARAGRAPH)
+    seed: Ident
+    row: Line = Field(description="The row as the seed gives it.")
+    reason: Paragraph
     candidates: list[str] = Field(default_factory=list, description="Keys of catalog entries the row may refer to.")
 
 

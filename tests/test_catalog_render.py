@@ -150,3 +150,23 @@ def test_reproductions_block_says_when_results_are_missing(tmp_path):
     _readme_with_repro_markers(tmp_path)
     text = outputs(cat, tmp_path)[tmp_path / "README.md"]
     assert "No committed results yet for: `demo`." in text
+
+
+def test_a_recipe_id_that_is_no_name_never_becomes_a_readme_path(tmp_path):
+    """The schema refuses `repro: ../x`; the README renderer does not trust that alone (an unvalidated
+    model_copy here) and reads nothing outside results/."""
+    import dataclasses
+    import json
+
+    from catalog.render.readme import outputs
+    cat = load_catalog(make_root(tmp_path))
+    e = next(e for e in cat.entries if e.paper.repro)
+    bad = dataclasses.replace(e, paper=e.paper.model_copy(update={"repro": "../secret"}))
+    cat = dataclasses.replace(cat, entries=[bad if x is e else x for x in cat.entries])
+    (tmp_path / "secret").mkdir()
+    stat = {"mean": 0.5, "std": 0.0}
+    (tmp_path / "secret" / "results.json").write_text(json.dumps({"methods": {"leaked": {
+        "weak": stat, "ceiling": stat, "student": stat, "pgr": stat}}}), encoding="utf-8")
+    _readme_with_repro_markers(tmp_path)
+    text = outputs(cat, tmp_path)[tmp_path / "README.md"]
+    assert "leaked" not in text and "../secret" not in text

@@ -84,13 +84,13 @@ def check_repro_link(cat: Catalog) -> list[Problem]:
     for rid, (paper, _) in papers.items():
         if paper is None or paper in failed:
             continue
-        e = by_key.get(paper)
-        if e is None:
+        linked = by_key.get(paper)
+        if linked is None:
             out.append(Problem(None, display_path(sources[rid]), None, "PAPER", "error", "repro-paper",
                                f"recipe {rid!r} names PAPER = {clip(paper)}, which is not a catalog key"))
-        elif e.paper.repro != rid:
-            have = f"repro: {e.paper.repro}" if e.paper.repro else "no repro:"
+        elif linked.paper.repro != rid:
+            have = f"repro: {linked.paper.repro}" if linked.paper.repro else "no repro:"
             where = display_path(sources[rid])
-            out.append(e.problem("repro" if e.paper.repro else None, "error", "repro-paper",
+            out.append(linked.problem("repro" if linked.paper.repro else None, "error", "repro-paper",
                                  f"recipe {where} reproduces this paper, but the entry has {have}; add repro: {rid}"))
     return out

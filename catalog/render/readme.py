@@ -9,7 +9,7 @@ from catalog.load import Catalog
 from catalog.render import RenderError
 from catalog.render.escape import link, md, url
 from catalog.render.markdown import authors_short, paper_url, sort_key, venue_label
-from catalog.schema import Paper
+from catalog.schema import RECIPE_RE, Paper
 
 BEGIN = "<!-- BEGIN GENERATED: papers -->"
 END = "<!-- END GENERATED: papers -->"
@@ -111,14 +111,17 @@ def reproductions_block(cat: Catalog, repo_root: Path) -> str:
     rows = ["| Recipe | Paper | Method | Weak acc % | Ceiling acc % | Student acc % | PGR |",
             "|--------|-------|--------|-----------|---------------|---------------|-----|"]
     missing = []
-    for p in sorted((e.paper for e in cat.entries if e.paper.repro), key=lambda p: p.repro):
-        path = Path(repo_root) / "results" / p.repro / "results.json"
+    for p in sorted((e.paper for e in cat.entries if e.paper.repro), key=lambda p: p.repro or ""):
+        rid = p.repro or ""
+        if not RECIPE_RE.match(rid):  # the schema refuses such an id; it never goes into a path
+            continue
+        path = Path(repo_root) / "results" / rid / "results.json"
         try:
             res = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            missing.append(p.repro)
+            missing.append(rid)
             continue
-        recipe, paper = f"[`{p.repro}`](results/{p.repro}/results.md)", link(p.title, paper_url(p))
+        recipe, paper = f"[`{rid}`](results/{rid}/results.md)", link(p.title, paper_url(p))
         for name, m in res["methods"].items():
             label = md(name) + (" (oracle ablation)" if m.get("oracle") else "")
             rows.append(f"| {recipe} | {paper} | {label} | {_pct(m['weak'])} | "
