@@ -46,7 +46,7 @@ def cmd_run(args) -> int:
     from rich.console import Console
     from . import recipes, report
     from .cache import Cache
-    from .config import ConfigError, load_config, preset_path
+    from .config import ConfigError, load_config
     from .pipeline import Context
     from .trainer import rank_world
     console = Console(stderr=True)
@@ -55,7 +55,7 @@ def cmd_run(args) -> int:
     except KeyError as e:
         _err(f"{e.args[0]}")
         return 2
-    path = preset_path(args.recipe, args.preset)
+    path = recipes.preset_path(args.recipe, args.preset)
     if not path.exists():
         _err(f"no preset {args.preset!r} for {args.recipe} (have: {', '.join(recipes.presets(args.recipe))})")
         return 2
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("list", help="recipes and their presets")
     r = sub.add_parser("run", help="run a recipe")
     r.add_argument("recipe")
-    r.add_argument("--preset", default="default", help="preset name in repro/presets/RECIPE/ or a YAML path")
+    r.add_argument("--preset", default="default", help="preset name in repro/recipes/RECIPE/presets/ or a YAML path")
     r.add_argument("--seeds", type=int, help="number of seeds (overrides the preset)")
     r.add_argument("--out", help="run directory (default runs/RECIPE-PRESET)")
     r.add_argument("--finetune", action="store_true", help="finetune backbones instead of frozen features + heads")

@@ -1,6 +1,6 @@
 """Recipe configuration: pydantic models that forbid unknown keys, loaded from YAML presets.
 
-A preset is ``repro/presets/<recipe>/<name>.yaml``. A mistake in one is reported as one line naming the
+A preset is ``repro/recipes/<recipe>/presets/<name>.yaml`` (see :mod:`repro.recipes`). A mistake in one is reported as one line naming the
 file, the line and the key (``ConfigError``), never as a traceback.
 """
 from __future__ import annotations
@@ -15,9 +15,7 @@ from .learners import HeadConfig
 from .tasks import TaskConfig
 from .trainer import TrainerConfig
 
-__all__ = ["RecipeConfig", "ConfigError", "load_config", "PRESETS_DIR", "preset_path", "apply_overrides"]
-
-PRESETS_DIR = Path(__file__).parent / "presets"
+__all__ = ["RecipeConfig", "ConfigError", "load_config", "apply_overrides"]
 
 
 class ConfigError(Exception):
@@ -36,13 +34,6 @@ class RecipeConfig(BaseModel):
         default_factory=lambda: TrainerConfig(lr=2e-5, epochs=2, batch_size=32, warmup_frac=0.1, weight_decay=0.01,
                                               eval_every=50, patience=4, progress=True),
         description="--finetune mode: how backbones are finetuned")
-
-
-def preset_path(recipe: str, preset: str) -> Path:
-    p = Path(preset)
-    if p.suffix in (".yaml", ".yml") and p.exists():
-        return p
-    return PRESETS_DIR / recipe / f"{preset}.yaml"
 
 
 def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:

@@ -19,7 +19,7 @@ CASES = yaml.safe_load((FIX / "cases.yaml").read_text(encoding="utf-8"))
 
 
 def make_root(tmp: Path, unresolved: list | None = None) -> Path:
-    """A catalog root in tmp: the real registries, the good papers, a repro/recipes/demo.py."""
+    """A catalog root in tmp: the real registries, the good papers, a recipe folder repro/recipes/demo/."""
     root = tmp / "catalog"
     (root / "papers").mkdir(parents=True)
     for name in ("venues.yaml", "topics.yaml"):
@@ -27,8 +27,8 @@ def make_root(tmp: Path, unresolved: list | None = None) -> Path:
     (root / "unresolved.yaml").write_text(yaml.safe_dump({"unresolved": unresolved or []}), encoding="utf-8")
     for f in (FIX / "good").glob("*.yaml"):
         shutil.copy(f, root / "papers" / f.name)
-    (tmp / "repro" / "recipes").mkdir(parents=True)
-    (tmp / "repro" / "recipes" / "demo.py").write_text("# a recipe\n", encoding="utf-8")
+    (tmp / "repro" / "recipes" / "demo").mkdir(parents=True)
+    (tmp / "repro" / "recipes" / "demo" / "__init__.py").write_text("# a recipe\n", encoding="utf-8")
     return root
 
 

@@ -6,7 +6,8 @@ import torch
 
 from repro import recipes
 from repro.cache import Cache, fingerprint
-from repro.config import PRESETS_DIR, ConfigError, RecipeConfig, load_config, preset_path
+from repro.config import ConfigError, RecipeConfig, load_config
+from repro.recipes import preset_path
 from repro.models import ModelConfig
 from repro.pipeline import LossSpec
 
@@ -65,14 +66,32 @@ def test_every_preset_validates_against_its_recipe():
             assert isinstance(cfg, RecipeConfig)
 
 
-def test_registries_match_files_both_ways():
-    on_disk = {p.stem for p in (Path(recipes.__file__).parent).glob("*.py") if not p.stem.startswith("_")}
-    assert set(recipes.available()) == on_disk
-    preset_dirs = {p.name for p in PRESETS_DIR.iterdir() if p.is_dir() and list(p.glob("*.yaml"))}
-    assert preset_dirs == on_disk, "every recipe needs presets and every preset folder a recipe"
-    for r in on_disk:
+def test_registries_follow_the_recipe_folders_both_ways(tmp_path):
+    """A folder with __init__.py is a recipe and its presets/*.yaml its presets; nothing else is listed."""
+    demo = tmp_path / "demo"
+    (demo / "presets").mkdir(parents=True)
+    (demo / "__init__.py").write_text("")
+    (demo / "presets" / "default.yaml").write_text("seeds: 1\n")
+    (demo / "presets" / "big.yaml").write_text("seeds: 9\n")
+    (tmp_path / "_private").mkdir()
+    (tmp_path / "_private" / "__init__.py").write_text("")
+    (tmp_path / "notes").mkdir()  # no __init__.py: not a recipe
+    (tmp_path / "stray.py").write_text("")
+    assert recipes.available(tmp_path) == ["demo"]
+    assert recipes.presets("demo", tmp_path) == ["big", "default"]
+    assert recipes.preset_path("demo", "big", tmp_path) == demo / "presets" / "big.yaml"
+    (demo / "presets" / "big.yaml").unlink()
+    (demo / "__init__.py").unlink()
+    assert recipes.available(tmp_path) == [] and recipes.presets("demo", tmp_path) == ["default"]
+
+
+def test_every_shipped_recipe_folder_is_a_loadable_recipe():
+    assert recipes.available() == ["burns2023", "guo2024reliability", "lang2025debate"]
+    for r in recipes.available():
         mod = recipes.load(r)
         assert callable(mod.run) and issubclass(mod.Config, RecipeConfig) and mod.TITLE and mod.PAPER
+    with pytest.raises(KeyError, match="unknown recipe"):
+        recipes.load("presets")
 
 
 def test_misspelled_key_reports_file_line_and_key(tmp_path):

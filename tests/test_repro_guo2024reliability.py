@@ -5,14 +5,15 @@ import pytest
 import torch
 
 from repro.cache import Cache, fingerprint
-from repro.config import ConfigError, load_config, preset_path
+from repro.config import ConfigError, load_config
+from repro.recipes import preset_path
 from repro.learners import HeadConfig
 from repro.losses import make_loss
 from repro.pipeline import Context
 from repro.recipes import guo2024reliability as guo
 from repro.tasks import Task, TaskConfig
 from repro.trainer import TrainerConfig
-from repro.variations import VariationConfig, bootstrap_index, feature_dropout, variant_probs, word_dropout
+from repro.recipes.guo2024reliability.variations import VariationConfig, bootstrap_index, feature_dropout, variant_probs, word_dropout
 
 FAST_HEAD = HeadConfig(l2_grid=[0.1], trainer=TrainerConfig(lr=0.05, epochs=8, batch_size=32, warmup_frac=0.0,
                                                             patience=3, max_grad_norm=None))

@@ -17,7 +17,7 @@ import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from repro.cache import Cache  # noqa: E402
-from repro.debate import (DebateConfig, GenerationSettings, Generator, Templates, assign_stance,  # noqa: E402
+from repro.recipes.lang2025debate.debate import (DebateConfig, GenerationSettings, Generator, Templates, assign_stance,  # noqa: E402
                           generate_transcripts)
 
 POS = "good great fun moving smart".split()

@@ -40,13 +40,13 @@ def check_topics_known(cat: Catalog) -> list[Problem]:
 
 
 def check_repro_exists(cat: Catalog) -> list[Problem]:
-    """repro: <id> names repro/recipes/<id>.py on disk (not imported)."""
+    """repro: <id> names a recipe folder repro/recipes/<id>/ on disk (not imported)."""
     out = []
     recipes = cat.repo_root / "repro" / "recipes"
     for e in cat.entries:
         rid = e.paper.repro
-        if rid is not None and not (recipes / f"{rid}.py").is_file():
-            out.append(e.problem("repro", "error", "repro-unknown", f"no recipe repro/recipes/{rid}.py"))
+        if rid is not None and not (recipes / rid / "__init__.py").is_file():
+            out.append(e.problem("repro", "error", "repro-unknown", f"no recipe repro/recipes/{rid}/"))
     return out
 
 

@@ -23,12 +23,12 @@ from typing import Literal
 import torch
 from pydantic import Field
 
-from ..config import RecipeConfig
-from ..debate import DebateConfig, generate_transcripts
-from ..models import ModelConfig
-from ..pipeline import Context, LossSpec, Stage
-from ..report import MethodRuns, RunResult
-from ..tasks import Splits, WeakLabelled
+from ...config import RecipeConfig
+from .debate import DebateConfig, generate_transcripts
+from ...models import ModelConfig
+from ...pipeline import Context, LossSpec, Stage
+from ...report import MethodRuns, RunResult
+from ...tasks import Splits, WeakLabelled
 
 TITLE = "Debate helps weak-to-strong: weak models read strong-model debates, their ensemble labels the student"
 PAPER = "lang2025debate"
@@ -71,7 +71,7 @@ def debate_all(ctx: Context, cfg: Config) -> list[list[str]]:
 
 
 def _text_keys(texts: list[str]) -> list[str]:
-    from ..cache import fingerprint
+    from ...cache import fingerprint
     return [fingerprint(x) for x in texts]
 
 
@@ -140,7 +140,7 @@ def run(cfg: Config, ctx: Context, preset: str = "default") -> RunResult:
 
 
 def collect(cfg: Config, ctx: Context, per_seed: list[dict], preset: str, views: list[list[str]]) -> RunResult:
-    from ..metrics import mean_std
+    from ...metrics import mean_std
     methods = {m: MethodRuns([r["methods"][m]["acc"] for r in per_seed], [r["methods"][m]["auroc"] for r in per_seed],
                              DESCRIPTIONS[m]) for m in cfg.methods}
     t = ctx.task()

@@ -25,8 +25,8 @@ from typing import Literal
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from .learners import HeadConfig, HeadLearner
-from .losses import LossFn
+from ...learners import HeadConfig, HeadLearner
+from ...losses import LossFn
 
 __all__ = ["VariationConfig", "variant_probs", "feature_dropout", "bootstrap_index", "word_dropout"]
 

@@ -29,7 +29,7 @@ from typing import Literal, Sequence
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from .cache import Cache, fingerprint
+from ...cache import Cache, fingerprint
 
 __all__ = ["Templates", "GenerationSettings", "DebateConfig", "Transcript", "assign_stance", "Generator",
            "generate_transcripts", "PACKAGED_LMS"]
@@ -113,7 +113,7 @@ def model_identity(cfg: DebateConfig) -> str:
         dist = PACKAGED_LMS[cfg.model][0]
         return f"packaged:{dist}=={importlib.metadata.version(dist)}:{PACKAGED_LMS[cfg.model][1]}"
     if Path(cfg.model).is_dir():
-        from .models import ModelConfig, model_identity as folder_identity
+        from ...models import ModelConfig, model_identity as folder_identity
         return folder_identity(ModelConfig(name=cfg.model))
     return f"hub:{cfg.model}@{cfg.revision or 'main'}"
 
@@ -146,7 +146,7 @@ def _dequantized(model: str, root: Path) -> Path:
 
 def resolve_dtype(cfg: DebateConfig) -> torch.dtype:
     """auto: bf16 on CUDA or on a CPU with native bf16 (about 2x faster than float32 there), else float32."""
-    from .models import _cpu_has_bf16
+    from ...models import _cpu_has_bf16
     if cfg.dtype != "auto":
         return {"float32": torch.float32, "bfloat16": torch.bfloat16}[cfg.dtype]
     return torch.bfloat16 if torch.cuda.is_available() or _cpu_has_bf16() else torch.float32

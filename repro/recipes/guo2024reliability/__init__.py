@@ -5,8 +5,8 @@ consistent its answers are.
 The method, stage by stage (``run`` calls them in this order, for every seed):
 1. split, train the weak supervisor on half A and label half B: the burns2023 stages, same cache keys;
 2. ask the weak supervisor about every example of half B ``k`` times under answer-preserving variations
-   (``repro.variations``: bootstrap heads and/or feature dropout by default);
-3. uncertainty of an example = entropy of its ``k`` answers (``repro.reliability``);
+   (``variations.py``: bootstrap heads and/or feature dropout by default);
+3. uncertainty of an example = entropy of its ``k`` answers (``reliability.py``);
 4. method 1, ``filter``: train the student only on the examples at or below the entropy quantile (paper: the
    median), on the variations' answers;
 5. method 2, ``reweight``: train on every (example, answer) pair weighted by softmax_j(freq_j / T) over the
@@ -24,18 +24,18 @@ from typing import Literal
 import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .. import reliability as rel
-from ..cache import fingerprint
-from ..config import RecipeConfig
-from ..learners import LEARNER_VERSION
-from ..losses import make_loss
-from ..metrics import auroc, mean_std, pgr
-from ..models import ModelConfig
-from ..pipeline import Context, LossSpec, Stage
-from ..report import MethodRuns, RunResult
-from ..tasks import Splits, WeakLabelled
-from ..variations import VariationConfig, variant_probs, word_dropout
-from . import burns2023 as burns
+from . import reliability as rel
+from ...cache import fingerprint
+from ...config import RecipeConfig
+from ...learners import LEARNER_VERSION
+from ...losses import make_loss
+from ...metrics import auroc, mean_std, pgr
+from ...models import ModelConfig
+from ...pipeline import Context, LossSpec, Stage
+from ...report import MethodRuns, RunResult
+from ...tasks import Splits, WeakLabelled
+from .variations import VariationConfig, variant_probs, word_dropout
+from .. import burns2023 as burns
 
 TITLE = "Reliability-aware alignment: filter or reweight weak labels by answer consistency under variations"
 PAPER = "guo2024improving"

@@ -19,11 +19,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..config import RecipeConfig
-from ..models import ModelConfig
-from ..pipeline import Context, LossSpec, Stage
-from ..report import MethodRuns, RunResult
-from ..tasks import Splits, WeakLabelled
+from ...config import RecipeConfig
+from ...models import ModelConfig
+from ...pipeline import Context, LossSpec, Stage
+from ...report import MethodRuns, RunResult
+from ...tasks import Splits, WeakLabelled
 
 TITLE = "Weak-to-strong generalization: naive, auxiliary confidence loss, bootstrapping"
 PAPER = "burns2023weak"
