@@ -79,13 +79,13 @@ def cmd_run(args) -> int:
     cache = Cache(args.cache_dir, enabled=not args.no_cache)
     env = Env(cache, console)
     t0 = time.perf_counter()
-    ctx = Context(cfg.task, cache, head=cfg.head, finetune=cfg.finetune_trainer if cfg.finetune else None, log=env.log)
+    ctx = Context(cfg, cache, log=env.log)
     try:
-        res = mod.run(cfg, ctx, preset=path.stem)
+        res = mod.run(cfg, ctx)
     except FileNotFoundError as e:
         _err(f"{e}")
         return 2
-    doc = report.summarise(res)
+    doc = report.summarise(res, recipe=args.recipe, preset=path.stem)
     if rank_world()[0] == 0:
         out = Path(args.out or Path("runs") / f"{args.recipe}-{path.stem}")
         files = report.write_all(doc, out)

@@ -8,28 +8,30 @@ from repro import recipes
 from repro.cache import Cache, fingerprint
 from repro.config import ConfigError, RecipeConfig, load_config
 from repro.recipes import preset_path
-from repro.models import ModelConfig
-from repro.pipeline import LossSpec
+from repro.pipeline import LossSpec, stage_key
 
 
-BASE = dict(stage="student", model=ModelConfig(name="minilm-l6"), loss=LossSpec(), index=torch.arange(10),
-            targets=torch.linspace(0, 1, 10), seed=0, config={"l2": [0.1, 1.0]}, upstream=["abc"])
+BASE = dict(stage="student", learner="head:abc", task="task:abc", index=torch.arange(10),
+            targets=torch.linspace(0, 1, 10), loss=LossSpec(), val_index=torch.arange(10, 14),
+            val_targets=torch.full((4,), 0.5), seed=0, weights=None, upstream=("weak:abc",))
 
 
 @pytest.mark.parametrize("field,other", [
     ("stage", "ceiling"),
-    ("model", ModelConfig(name="minilm-l6", layers=3)),
-    ("loss", LossSpec(name="confidence")),
+    ("learner", "head:abd"),
+    ("task", "task:abd"),
     ("index", torch.arange(1, 11)),
     ("targets", torch.linspace(0, 1, 10) + 1e-6),
+    ("loss", LossSpec(name="confidence")),
+    ("val_index", torch.arange(11, 15)),
+    ("val_targets", torch.full((4,), 0.25)),
     ("seed", 1),
-    ("config", {"l2": [0.1, 1.5]}),
-    ("upstream", ["abd"]),
+    ("weights", torch.ones(10)),
+    ("upstream", ("weak:abd",)),
 ])
-def test_key_changes_when_any_input_changes(field, other):
-    changed = dict(BASE, **{field: other})
-    assert fingerprint(**BASE) == fingerprint(**dict(BASE))
-    assert fingerprint(**changed) != fingerprint(**BASE)
+def test_stage_key_changes_when_any_input_changes(field, other):
+    assert stage_key(**BASE) == stage_key(**dict(BASE, targets=torch.linspace(0, 1, 10)))  # content, not identity
+    assert stage_key(**dict(BASE, **{field: other})) != stage_key(**BASE)
 
 
 def test_fingerprint_distinguishes_types_and_values():

@@ -75,8 +75,7 @@ def test_variant_probs_kinds():
 def _ctx(tmp_path, labels: torch.Tensor, xw: torch.Tensor, xs: torch.Tensor) -> Context:
     n = len(labels)
     task = Task("synthetic", [f"text {i}" for i in range(n)], labels.clone(), [f"g{i // 2}" for i in range(n)])
-    ctx = Context(TaskConfig(n_examples=n), Cache(tmp_path / "cache"), head=FAST_HEAD, log=lambda m: None)
-    ctx._task, ctx._task_fp = task, fingerprint(task.fingerprint_data())
+    ctx = Context(_cfg(task=TaskConfig(n_examples=n)), Cache(tmp_path / "cache"), task=task, log=lambda m: None)
     ctx.features = lambda cfgs, texts=None: [{"x": xw if c.name == "minilm-l6" else xs, "params": 1} for c in cfgs]
     return ctx
 

@@ -190,7 +190,7 @@ def _run(tiny_lm, tiny_encoder, data, cache_dir, seen):
         "weak": {"name": tiny_encoder, "layers": 1}, "strong": {"name": tiny_encoder}, "weak_debate_max_length": 128,
         "head": {"l2_grid": [0.1], "trainer": {"epochs": 3, "batch_size": 16}},
         "debate": _cfg(tiny_lm, batch_size=64).model_dump()}))
-    ctx = Context(cfg.task, Cache(cache_dir), head=cfg.head, log=lambda m: None)
+    ctx = Context(cfg, Cache(cache_dir), log=lambda m: None)
     real = ctx.train
 
     def spy(stage, model, index, targets, loss, val_index, val_targets, **kw):

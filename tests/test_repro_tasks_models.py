@@ -151,10 +151,10 @@ def test_recipe_finetune_mode_on_tiny_local_encoder(tiny_models, tmp_path):
         f"finetune_trainer: {{lr: 0.001, epochs: 1, batch_size: 16, eval_every: 5, patience: 2}}\n")
     cfg = load_config(burns2023.Config, preset)
     cache = Cache(tmp_path / "cache")
-    res = burns2023.run(cfg, Context(cfg.task, cache, head=cfg.head, finetune=cfg.finetune_trainer))
+    res = burns2023.run(cfg, Context(cfg, cache))
     assert set(res.methods) == {"naive_soft", "confidence"} and len(res.weak) == 1
     assert all(0.0 <= v <= 1.0 for m in res.methods.values() for v in m.student)
     assert (tmp_path / "cache" / "checkpoints").is_dir()  # finetuning checkpoints for resume
     again = Cache(tmp_path / "cache")
-    res2 = burns2023.run(cfg, Context(cfg.task, again, head=cfg.head, finetune=cfg.finetune_trainer))
+    res2 = burns2023.run(cfg, Context(cfg, again))
     assert not again.misses and res2.methods["confidence"].student == res.methods["confidence"].student

@@ -135,7 +135,7 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
     return out
 
 
-def run(cfg: Config, ctx: Context, preset: str = "default") -> RunResult:
+def run(cfg: Config, ctx: Context) -> RunResult:
     ctx.task()
     if not cfg.finetune:  # one pass per backbone computes every depth of the ladder
         ctx.features([cfg.weak, *cfg.ladder, cfg.strong])
@@ -144,10 +144,10 @@ def run(cfg: Config, ctx: Context, preset: str = "default") -> RunResult:
         per_seed.append(run_seed(ctx, cfg, seed))
         ctx.log(f"seed {seed}: weak {per_seed[-1]['weak']['acc']:.3f} ceiling {per_seed[-1]['ceiling']['acc']:.3f} "
                 + " ".join(f"{m} {v['acc']:.3f}" for m, v in per_seed[-1]["methods"].items()))
-    return collect(cfg, ctx, per_seed, preset)
+    return collect(cfg, ctx, per_seed)
 
 
-def collect(cfg: Config, ctx: Context, per_seed: list[dict], preset: str) -> RunResult:
+def collect(cfg: Config, ctx: Context, per_seed: list[dict]) -> RunResult:
     methods = {m: MethodRuns([r["methods"][m]["acc"] for r in per_seed], [r["methods"][m]["auroc"] for r in per_seed],
                              DESCRIPTIONS[m], oracle=m == "oracle_stop") for m in cfg.methods}
     ladder = []
@@ -170,7 +170,7 @@ def collect(cfg: Config, ctx: Context, per_seed: list[dict], preset: str) -> Run
             f"on test (oracle_stop selects with ground truth there and is an ablation). Confidence loss: alpha_max "
             f"{cfg.confidence.alpha_max}, linear warm-up over {cfg.confidence.warmup_frac:.0%} of steps, "
             f"{cfg.confidence.prior} threshold prior.")
-    return RunResult(recipe="burns2023", preset=preset, config=cfg.model_dump(mode="json"),
+    return RunResult(config=cfg.model_dump(mode="json"),
                      seeds=list(range(cfg.seeds)), weak=[r["weak"]["acc"] for r in per_seed],
                      ceiling=[r["ceiling"]["acc"] for r in per_seed], methods=methods, weak_name=cfg.weak.display(),
                      strong_name=cfg.strong.display(), ladder=ladder, note=note)

@@ -86,7 +86,7 @@ def query_weak_variations(ctx: Context, cfg: Config, s: Splits, weak: Stage, see
     query = torch.cat([s.b_train, s.b_val])
     y = ctx.task().labels.float()
     # the variations vary the data and inputs, not model selection: every head uses the weak model's L2
-    heads = ctx.head.model_copy(update={"l2_grid": [weak.info.get("l2", ctx.head.l2_grid[0])]})
+    heads = cfg.head.model_copy(update={"l2_grid": [weak.info.get("l2", cfg.head.l2_grid[0])]})
     key = fingerprint("variants/v1", LEARNER_VERSION, weak.key, cfg.variation, heads, query=query, seed=seed)
 
     def compute():
@@ -166,7 +166,7 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
             "reliability": reliability_auroc(ctx, r, weak.prob[query], query, cfg)}
 
 
-def run(cfg: Config, ctx: Context, preset: str = "default") -> RunResult:
+def run(cfg: Config, ctx: Context) -> RunResult:
     ctx.task()
     ctx.features([cfg.weak, cfg.strong])
     per_seed = []
@@ -176,7 +176,7 @@ def run(cfg: Config, ctx: Context, preset: str = "default") -> RunResult:
         ctx.log(f"seed {seed}: weak {rs['weak']['acc']:.3f} ceiling {rs['ceiling']['acc']:.3f} "
                 + " ".join(f"{m} {v['acc']:.3f}" for m, v in rs["methods"].items())
                 + f" | reliability AUROC {rs['reliability']['neg_entropy']:.3f}, kept {rs['reliability']['kept']:.2f}")
-    return collect(cfg, ctx, per_seed, preset)
+    return collect(cfg, ctx, per_seed)
 
 
 def _pm(values: list[float], pct: bool = False) -> str:
@@ -184,7 +184,7 @@ def _pm(values: list[float], pct: bool = False) -> str:
     return f"{m * 100:.1f} ± {sd * 100:.1f}" if pct else f"{m:.3f} ± {sd:.3f}"
 
 
-def collect(cfg: Config, ctx: Context, per_seed: list[dict], preset: str) -> RunResult:
+def collect(cfg: Config, ctx: Context, per_seed: list[dict]) -> RunResult:
     methods = {m: MethodRuns([r["methods"][m]["acc"] for r in per_seed], [r["methods"][m]["auroc"] for r in per_seed],
                              DESCRIPTIONS[m]) for m in cfg.methods}
     rel_rows = [("reliability = −entropy of the answers (method 1's score)", "neg_entropy", False),
@@ -234,7 +234,7 @@ cross-entropy), which keeps the step count equal across methods. (3) The public 
 over rows; the shared trainer divides by the batch's weight sum (a per-batch rescaling only). (4) The paper's
 naive baseline trains on one hard weak answer; ours is burns2023's soft-label student, and `naive_votes`
 is the control that trains on the variations' answers without filtering or weights."""
-    return RunResult(recipe="guo2024reliability", preset=preset, config=cfg.model_dump(mode="json"),
+    return RunResult(config=cfg.model_dump(mode="json"),
                      seeds=list(range(cfg.seeds)), weak=[r["weak"]["acc"] for r in per_seed],
                      ceiling=[r["ceiling"]["acc"] for r in per_seed], methods=methods, weak_name=cfg.weak.display(),
                      strong_name=cfg.strong.display(), note=note,

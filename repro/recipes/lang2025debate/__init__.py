@@ -24,7 +24,7 @@ import torch
 from pydantic import Field
 
 from ...config import RecipeConfig
-from .debate import DebateConfig, generate_transcripts
+from .debate import PACKAGED_LMS, DebateConfig, generate_transcripts
 from ...models import ModelConfig
 from ...pipeline import Context, LossSpec, Stage
 from ...report import MethodRuns, RunResult
@@ -127,7 +127,7 @@ def run_seed(ctx: Context, cfg: Config, seed: int, views: list[list[str]]) -> di
     return out
 
 
-def run(cfg: Config, ctx: Context, preset: str = "default") -> RunResult:
+def run(cfg: Config, ctx: Context) -> RunResult:
     ctx.task()
     views = debate_all(ctx, cfg)
     per_seed = []
@@ -136,10 +136,10 @@ def run(cfg: Config, ctx: Context, preset: str = "default") -> RunResult:
         r = per_seed[-1]
         ctx.log(f"seed {seed}: weak {r['weak']['acc']:.3f} ceiling {r['ceiling']['acc']:.3f} "
                 + " ".join(f"{m} {v['acc']:.3f}" for m, v in r["methods"].items()))
-    return collect(cfg, ctx, per_seed, preset, views)
+    return collect(cfg, ctx, per_seed, views)
 
 
-def collect(cfg: Config, ctx: Context, per_seed: list[dict], preset: str, views: list[list[str]]) -> RunResult:
+def collect(cfg: Config, ctx: Context, per_seed: list[dict], views: list[list[str]]) -> RunResult:
     from ...metrics import mean_std
     methods = {m: MethodRuns([r["methods"][m]["acc"] for r in per_seed], [r["methods"][m]["auroc"] for r in per_seed],
                              DESCRIPTIONS[m]) for m in cfg.methods}
@@ -150,7 +150,7 @@ def collect(cfg: Config, ctx: Context, per_seed: list[dict], preset: str, views:
         hb = mean_std([r["supervisor"][m]["half_b"] for r in per_seed])
         sup.append(f"| {m} | {100 * hb[0]:.1f} ± {100 * hb[1]:.1f} | {100 * te[0]:.1f} ± {100 * te[1]:.1f} |")
     paper = PAPER_PGR.get(t.name)
-    smoke = preset != "paper"
+    smoke = cfg.debate.model in PACKAGED_LMS  # a tiny packaged debater: the pipeline runs, the paper is not tested
     note = "\n".join([
         *([f"**This is a smoke-scale run**: the debaters are {cfg.debate.model} (the default, SmolLM2-135M-Instruct, "
            f"is a 135M-parameter model shipped in a PyPI package), not the paper's Qwen-14B, the pool is "
@@ -190,7 +190,7 @@ def collect(cfg: Config, ctx: Context, per_seed: list[dict], preset: str, views:
         "",
         "```text", views[0][0], "```",
     ])
-    return RunResult(recipe="lang2025debate", preset=preset, config=cfg.model_dump(mode="json"),
+    return RunResult(config=cfg.model_dump(mode="json"),
                      seeds=list(range(cfg.seeds)), weak=[r["weak"]["acc"] for r in per_seed],
                      ceiling=[r["ceiling"]["acc"] for r in per_seed], methods=methods, weak_name=cfg.weak.display(),
                      strong_name=cfg.strong.display(), note=note)
