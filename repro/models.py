@@ -19,46 +19,14 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
-
 from .cache import default_root
+from .config import LoraSpec, ModelConfig
 from .tasks import packaged_file
 
 __all__ = ["ModelConfig", "LoraSpec", "resolve", "model_identity", "load_backbone", "load_tokenizer",
            "LinearHead", "TextClassifier", "pool", "PACKAGED"]
-
-
-class LoraSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    r: int = Field(16, ge=1)
-    alpha: int = Field(32, ge=1)
-    dropout: float = Field(0.05, ge=0, lt=1)
-    target_modules: str | list[str] = Field("all-linear", description="peft target_modules")
-
-
-class ModelConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(description="packaged id (minilm-l6, mpnet-base), Hugging Face hub name, or local folder")
-    layers: int | None = Field(None, ge=0, description="keep the first k blocks; 0 = static embeddings; None = all")
-    pooling: Literal["mean", "last"] = Field("mean", description="mean over tokens (encoders) or last token (causal)")
-    kind: Literal["auto", "encoder", "causal"] = Field("auto", description="AutoModel or AutoModelForCausalLM body")
-    max_length: int = Field(64, ge=4, description="tokens kept per text (snippets are ~27 tokens)")
-    dtype: Literal["auto", "float32", "bfloat16"] = Field(
-        "auto", description="inference precision: auto = bf16 on CUDA or on CPUs with native bf16, else fp32")
-    batch_size: int = Field(64, ge=1, description="texts per forward pass when extracting features")
-    revision: str | None = Field(None, description="hub revision (part of the cache key for hub models)")
-    lora: LoraSpec | None = Field(None, description="finetune with LoRA adapters instead of all weights")
-    label: str | None = Field(None, description="display name in tables and plots")
-
-    def display(self) -> str:
-        if self.label:
-            return self.label
-        base = Path(self.name).name if os.sep in self.name else self.name
-        return base if self.layers is None else f"{base}[:{self.layers}]"
 
 
 # ---- packaged offline models ------------------------------------------------------------------------------

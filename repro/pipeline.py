@@ -16,30 +16,18 @@ see; a student's come from a :class:`repro.tasks.WeakLabelled`, never from ``tas
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
-
 from .cache import Cache, fingerprint
-from .config import RecipeConfig
+from .config import LossSpec, RecipeConfig, TrainerConfig
 from .features import extract, feature_key
 from .learners import LEARNER_VERSION, FinetuneLearner, HeadLearner
-from .losses import Prior, make_loss
+from .losses import make_loss
 from .metrics import accuracy, auroc
 from .models import ModelConfig, model_identity
 from .tasks import Splits, Task, load_task, make_splits
-from .trainer import TrainerConfig
 
 __all__ = ["LossSpec", "Stage", "Context", "stage_key"]
-
-
-class LossSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field("xent", description="xent or confidence")
-    alpha_max: float = Field(0.5, ge=0, le=1)
-    warmup_frac: float = Field(0.2, ge=0, le=1)
-    prior: Prior = "balanced"
 
 
 @dataclass
@@ -135,7 +123,7 @@ class Context:
 
         def compute():
             learner = self.learner(cfg, texts)
-            fn = make_loss(loss.name, alpha_max=loss.alpha_max, warmup_frac=loss.warmup_frac, prior=loss.prior)
+            fn = make_loss(loss)
             kw = {"ckpt_name": key} if self.finetune is not None else {}
             fitted = learner.fit(index, targets, fn, val_index, val_targets, seed=seed, weights=weights, **kw)
             prob = fitted.predict(torch.arange(pool_n)).float()

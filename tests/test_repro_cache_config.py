@@ -1,5 +1,4 @@
 """Cache keys, atomic stage cache, config validation, preset and recipe registries."""
-from pathlib import Path
 
 import pytest
 import torch
@@ -8,7 +7,8 @@ from repro import recipes
 from repro.cache import Cache, fingerprint
 from repro.config import ConfigError, RecipeConfig, load_config
 from repro.recipes import preset_path
-from repro.pipeline import LossSpec, stage_key
+from repro.config import LossSpec
+from repro.pipeline import stage_key
 
 
 BASE = dict(stage="student", learner="head:abc", task="task:abc", index=torch.arange(10),

@@ -4,10 +4,11 @@ import json
 import pytest
 import torch
 
-from repro.cache import Cache, fingerprint
+from repro.cache import Cache
 from repro.config import ConfigError, load_config
 from repro.recipes import preset_path
 from repro.learners import HeadConfig
+from repro.config import LossSpec
 from repro.losses import make_loss
 from repro.pipeline import Context
 from repro.recipes import guo2024reliability as guo
@@ -53,7 +54,7 @@ def test_variant_probs_kinds():
     x, y = _synthetic()
     a_tr, a_va, q = torch.arange(0, 100), torch.arange(100, 130), torch.arange(130, 240)
     args = (x, a_tr, y[a_tr].float(), a_va, y[a_va].float(), q)
-    xent = make_loss("xent")
+    xent = make_loss(LossSpec())
     boot = variant_probs(*args, VariationConfig(kind="bootstrap", k=3), FAST_HEAD, xent, seed=0)
     assert boot.shape == (110, 3) and ((boot > 0) & (boot < 1)).all()
     assert not torch.allclose(boot[:, 0], boot[:, 1])  # different resamples, different heads

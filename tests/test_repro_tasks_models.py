@@ -12,6 +12,7 @@ import torch
 from repro.cache import Cache
 from repro.features import extract
 from repro.learners import FinetuneLearner
+from repro.config import LossSpec
 from repro.losses import make_loss
 from repro.models import LoraSpec, ModelConfig, model_identity
 from repro.tasks import TaskConfig, WeakLabelled, load_task, make_splits
@@ -131,7 +132,7 @@ def test_finetune_with_lora_on_tiny_causal_lm(tiny_models):
     cfg = ModelConfig(name=str(tiny_models["gpt2"]), pooling="last", lora=LoraSpec(r=2, alpha=4, dropout=0.0,
                                                                                  target_modules=["c_attn"]))
     learner = FinetuneLearner(cfg, texts, TrainerConfig(lr=0.05, epochs=8, batch_size=4, progress=False))
-    fitted = learner.fit(torch.arange(12), targets[:12], make_loss("xent"), torch.arange(12, 16), targets[12:],
+    fitted = learner.fit(torch.arange(12), targets[:12], make_loss(LossSpec()), torch.arange(12, 16), targets[12:],
                          seed=0)
     p = fitted.predict(torch.arange(16))
     assert p.shape == (16,)

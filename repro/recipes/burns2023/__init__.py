@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from ...config import RecipeConfig
-from ...models import ModelConfig
-from ...pipeline import Context, LossSpec, Stage
+from ...config import ConfidenceSettings, LossSpec, ModelConfig, RecipeConfig
+from ...pipeline import Context, Stage
 from ...report import MethodRuns, RunResult
 from ...tasks import Splits, WeakLabelled
 
@@ -40,14 +39,6 @@ DESCRIPTIONS = {
 }
 
 
-class ConfidenceConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    alpha_max: float = Field(0.5, ge=0, le=1, description="0.75 for the largest student in the paper, else 0.5")
-    warmup_frac: float = Field(0.2, ge=0, le=1, description="alpha ramps linearly over this share of steps")
-    prior: Literal["balanced", "weak_mean", "rolling_median"] = Field(
-        "weak_mean", description="share of hardened positives: half, the weak labels' batch mean, rolling median")
-
-
 class Config(RecipeConfig):
     weak: ModelConfig = Field(default_factory=lambda: ModelConfig(name="minilm-l6", label="MiniLM-L6"))
     strong: ModelConfig = Field(default_factory=lambda: ModelConfig(name="mpnet-base", layers=6, label="MPNet[:6]"))
@@ -57,10 +48,10 @@ class Config(RecipeConfig):
         description="intermediate students for bootstrapping, smallest first (the strong model ends the chain)")
     methods: list[Method] = Field(default_factory=lambda: ["naive_hard", "naive_soft", "confidence",
                                                            "confidence_balanced", "bootstrap", "oracle_stop"])
-    confidence: ConfidenceConfig = Field(default_factory=ConfidenceConfig)
+    confidence: ConfidenceSettings = Field(default_factory=ConfidenceSettings)
 
 
-XENT = LossSpec(name="xent")
+XENT = LossSpec()
 
 
 # ---- stages ---------------------------------------------------------------------------------------------------
@@ -112,13 +103,13 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
     acc = lambda st: ctx.evaluate(st.prob, s.test)  # noqa: E731
     out = {"weak": acc(weak), "ceiling": acc(ceiling), "methods": {}, "ladder": []}
     up = (weak.key,)
-    conf = LossSpec(name="confidence", **cfg.confidence.model_dump())
+    conf = LossSpec(name="confidence", confidence=cfg.confidence)
+    balanced = LossSpec(name="confidence", confidence=cfg.confidence.model_copy(update={"prior": "balanced"}))
     runs = {
         "naive_hard": lambda: train_student(ctx, cfg.strong, train.hard(), val.hard(), XENT, seed, up),
         "naive_soft": lambda: train_student(ctx, cfg.strong, train, val, XENT, seed, up),
         "confidence": lambda: train_student(ctx, cfg.strong, train, val, conf, seed, up),
-        "confidence_balanced": lambda: train_student(
-            ctx, cfg.strong, train, val, conf.model_copy(update={"prior": "balanced"}), seed, up),
+        "confidence_balanced": lambda: train_student(ctx, cfg.strong, train, val, balanced, seed, up),
         "bootstrap": lambda: bootstrap(ctx, [*cfg.ladder, cfg.strong], train, val, seed, weak.key)[-1],
         "oracle_stop": lambda: oracle_student(ctx, cfg.strong, train, s, seed, weak.key),
     }

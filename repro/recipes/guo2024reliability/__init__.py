@@ -26,12 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from . import reliability as rel
 from ...cache import fingerprint
-from ...config import RecipeConfig
+from ...config import ConfidenceSettings, LossSpec, ModelConfig, RecipeConfig
 from ...learners import LEARNER_VERSION
 from ...losses import make_loss
 from ...metrics import auroc, mean_std, pgr
-from ...models import ModelConfig
-from ...pipeline import Context, LossSpec, Stage
+from ...pipeline import Context, Stage
 from ...report import MethodRuns, RunResult
 from ...tasks import Splits, WeakLabelled
 from .variations import VariationConfig, variant_probs, word_dropout
@@ -65,7 +64,7 @@ class Config(RecipeConfig):
     reliability: ReliabilityConfig = Field(default_factory=ReliabilityConfig)
     methods: list[Method] = Field(default_factory=lambda: ["naive_soft", "confidence", "naive_votes", "filter",
                                                            "reweight"])
-    confidence: burns.ConfidenceConfig = Field(default_factory=burns.ConfidenceConfig)
+    confidence: ConfidenceSettings = Field(default_factory=ConfidenceSettings)
 
     @field_validator("finetune")
     @classmethod
@@ -97,7 +96,7 @@ def query_weak_variations(ctx: Context, cfg: Config, s: Splits, weak: Stage, see
             x_variants = [ctx.features([cfg.weak], word_dropout(texts, cfg.variation.p, v))[0]["x"][query]
                           for v in range(cfg.variation.k)]
         probs = variant_probs(x, s.a_train, y[s.a_train], s.a_val, y[s.a_val], query, cfg.variation, heads,
-                              make_loss("xent"), seed=seed, x_variants=x_variants)
+                              make_loss(XENT), seed=seed, x_variants=x_variants)
         return {"prob": probs, "info": {"query": query}}
 
     out = ctx.cache.stage("variants", key, compute)
@@ -154,7 +153,7 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
     data = student_data(cfg, r, train)
     acc = lambda st: ctx.evaluate(st.prob, s.test)  # noqa: E731
     up = (weak.key,)
-    conf = LossSpec(name="confidence", **cfg.confidence.model_dump())
+    conf = LossSpec(name="confidence", confidence=cfg.confidence)
     runs = {
         "naive_soft": lambda: burns.train_student(ctx, cfg.strong, train, val, XENT, seed, up),
         "confidence": lambda: burns.train_student(ctx, cfg.strong, train, val, conf, seed, up),

@@ -23,10 +23,9 @@ from typing import Literal
 import torch
 from pydantic import Field
 
-from ...config import RecipeConfig
+from ...config import LossSpec, ModelConfig, RecipeConfig
 from .debate import PACKAGED_LMS, DebateConfig, generate_transcripts
-from ...models import ModelConfig
-from ...pipeline import Context, LossSpec, Stage
+from ...pipeline import Context, Stage
 from ...report import MethodRuns, RunResult
 from ...tasks import Splits, WeakLabelled
 
@@ -54,7 +53,7 @@ class Config(RecipeConfig):
                                                            "naive"])
 
 
-XENT = LossSpec(name="xent")
+XENT = LossSpec()
 
 
 # ---- stages ---------------------------------------------------------------------------------------------------
