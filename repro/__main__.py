@@ -20,15 +20,21 @@ def _parse_value(text: str):
 
 
 def cmd_list(args) -> int:
+    from . import recipes
+    rows = [(r, recipes.load(r).PAPER, ", ".join(recipes.presets(r)), recipes.load(r).TITLE) for r in recipes.available()]
+    if not sys.stdout.isatty():  # pipes and files: whole values, tab-separated, never cut to a width
+        print("\t".join(("recipe", "paper", "presets", "title")))
+        for row in rows:
+            print("\t".join(row))
+        return 0
     from rich.console import Console
     from rich.table import Table
-    from . import recipes
     t = Table(title="recipes")
-    for h in ("recipe", "paper", "presets", "title"):
+    t.add_column("recipe", no_wrap=True, min_width=max(len(r[0]) for r in rows))  # the id a user types
+    for h in ("paper", "presets", "title"):
         t.add_column(h)
-    for r in recipes.available():
-        mod = recipes.load(r)
-        t.add_row(r, mod.PAPER, ", ".join(recipes.presets(r)), mod.TITLE)
+    for row in rows:
+        t.add_row(*row)
     Console().print(t)
     return 0
 
@@ -43,13 +49,8 @@ class Env:
 
 
 def cmd_run(args) -> int:
-    from rich.console import Console
-    from . import recipes, report
-    from .cache import Cache
+    from . import recipes
     from .config import ConfigError, load_config
-    from .pipeline import Context
-    from .trainer import rank_world
-    console = Console(stderr=True)
     try:
         mod = recipes.load(args.recipe)
     except KeyError as e:
@@ -59,29 +60,40 @@ def cmd_run(args) -> int:
     if not path.exists():
         _err(f"no preset {args.preset!r} for {args.recipe} (have: {', '.join(recipes.presets(args.recipe))})")
         return 2
-    overrides = {}
+    overrides, origins = {}, {}
     for item in args.set or []:
         if "=" not in item:
             _err(f"--set {item!r}: expected KEY=VALUE")
             return 2
         k, v = item.split("=", 1)
-        overrides[k] = _parse_value(v)
+        overrides[k], origins[k] = _parse_value(v), f"--set {item}"
     if args.seeds is not None:
-        overrides["seeds"] = args.seeds
+        overrides["seeds"], origins["seeds"] = args.seeds, f"--seeds {args.seeds}"
     if args.finetune:
-        overrides["finetune"] = True
+        overrides["finetune"], origins["finetune"] = True, "--finetune"
     try:
-        cfg = load_config(mod.Config, path, overrides)
+        cfg = load_config(mod.Config, path, overrides, origins)
     except ConfigError as e:
-        _err(f"{e}")
+        for problem in e.problems:
+            _err(problem)
         return 2
+    return _run(args, cfg, path)
+
+
+def _run(args, cfg, path: Path) -> int:
+    """The run itself, once arguments and configuration are known to be valid (torch is imported from here)."""
+    from rich.console import Console
+    from . import recipes, report
+    from .cache import Cache, rank_world
+    from .pipeline import Context
+    console = Console(stderr=True)
     torch_threads(args.threads)
     cache = Cache(args.cache_dir, enabled=not args.no_cache)
     env = Env(cache, console)
     t0 = time.perf_counter()
     ctx = Context(cfg, cache, log=env.log)
     try:
-        res = mod.run(cfg, ctx)
+        res = recipes.method(args.recipe).run(cfg, ctx)
     except FileNotFoundError as e:
         _err(f"{e}")
         return 2

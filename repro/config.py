@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = ["RecipeConfig", "ConfigError", "load_config", "apply_overrides", "TaskConfig", "LoraSpec", "ModelConfig",
-           "TrainerConfig", "HEAD_TRAINING", "FINETUNE_TRAINING", "HeadConfig", "Prior", "ConfidenceSettings",
+           "Dtype", "TrainerConfig", "HEAD_TRAINING", "FINETUNE_TRAINING", "HeadConfig", "Prior", "ConfidenceSettings",
            "LossSpec"]
 
 
@@ -33,6 +33,9 @@ class TaskConfig(BaseModel):
                                       "movie (small pools then still span many movies); None = no cap")
     val_frac: float = Field(0.2, gt=0, lt=1, description="share of each training half held out for selection")
 
+
+
+Dtype = Literal["auto", "float32", "bfloat16"]  # auto: bf16 on CUDA or on a CPU with native bf16, else float32
 
 
 class LoraSpec(BaseModel):
@@ -51,7 +54,7 @@ class ModelConfig(BaseModel):
     pooling: Literal["mean", "last"] = Field("mean", description="mean over tokens (encoders) or last token (causal)")
     kind: Literal["auto", "encoder", "causal"] = Field("auto", description="AutoModel or AutoModelForCausalLM body")
     max_length: int = Field(64, ge=4, description="tokens kept per text (snippets are ~27 tokens)")
-    dtype: Literal["auto", "float32", "bfloat16"] = Field(
+    dtype: Dtype = Field(
         "auto", description="inference precision: auto = bf16 on CUDA or on CPUs with native bf16, else fp32")
     batch_size: int = Field(64, ge=1, description="texts per forward pass when extracting features")
     revision: str | None = Field(None, description="hub revision (part of the cache key for hub models)")
@@ -150,7 +153,12 @@ class RecipeConfig(BaseModel):
 
 
 class ConfigError(Exception):
-    """An expected configuration error; ``str()`` is one line with file, line and key."""
+    """Expected configuration errors: ``problems`` holds one line per error (file:line: key: message, or the
+    command-line option that set the key); ``str()`` joins them with newlines."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
 
 
 def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
@@ -173,8 +181,11 @@ def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
     return line
 
 
-def load_config(cls: type[BaseModel], path: Path, overrides: dict[str, Any] | None = None) -> BaseModel:
-    """Validate YAML ``path`` (plus dotted ``overrides``) against ``cls``; errors raise ``ConfigError``."""
+def load_config(cls: type[BaseModel], path: Path, overrides: dict[str, Any] | None = None,
+                origins: dict[str, str] | None = None) -> BaseModel:
+    """Validate YAML ``path`` plus dotted ``overrides`` against ``cls``; errors raise one ``ConfigError`` listing
+    every problem. A problem in a key an override set names the override (``origins[key]``, for example
+    ``--seeds 0``; default ``--set KEY=VALUE``), not the preset line it replaced."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as e:
@@ -188,16 +199,27 @@ def load_config(cls: type[BaseModel], path: Path, overrides: dict[str, Any] | No
         raise ConfigError(f"{where}: invalid YAML: {getattr(e, 'problem', e)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: a preset must be a mapping of keys")
-    data = apply_overrides(data, overrides or {})
+    overrides = overrides or {}
+    data = apply_overrides(data, overrides)
     try:
         return cls.model_validate(data)
     except ValidationError as e:
-        err = e.errors()[0]
-        loc = tuple(err["loc"])
-        line = _line_of(node, loc)
-        key = ".".join(str(p) for p in loc) or "(top level)"
-        more = f" (+{len(e.errors()) - 1} more)" if len(e.errors()) > 1 else ""
-        raise ConfigError(f"{path}:{line or '?'}: {key}: {err['msg']}{more}") from None
+        raise ConfigError([_problem(path, node, err, overrides, origins or {}) for err in e.errors()]) from None
+
+
+def _problem(path: Path, node: yaml.Node | None, err: dict, overrides: dict[str, Any], origins: dict[str, str]) -> str:
+    """One line for one validation error: where the offending value came from, the key and the message."""
+    loc = tuple(err["loc"])
+    key = ".".join(str(p) for p in loc) or "(top level)"
+    names = tuple(str(p) for p in loc)
+    for dotted in overrides:
+        parts = tuple(dotted.split("."))
+        if names[:len(parts)] == parts or (names and parts[:len(names)] == names):
+            where = f"command line ({origins.get(dotted) or f'--set {dotted}={overrides[dotted]}'})"
+            break
+    else:
+        where = f"{path}:{_line_of(node, loc) or '?'}"
+    return f"{where}: {key}: {err['msg']}"
 
 
 def apply_overrides(data: dict, overrides: dict[str, Any]) -> dict:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import torch
-from .cache import atomic_torch_save
+from .cache import atomic_torch_save, rank_world
 from .config import TrainerConfig
 
 __all__ = ["TrainerConfig", "Trainer", "TrainState", "FitResult", "seed_everything", "init_distributed", "rank_world"]
@@ -65,12 +65,6 @@ def _step_seed(value: int, device: torch.device) -> None:
     torch.default_generator.manual_seed(value)
     if device.type == "cuda":
         torch.cuda.manual_seed(value)
-
-
-def rank_world() -> tuple[int, int]:
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        return torch.distributed.get_rank(), torch.distributed.get_world_size()
-    return 0, 1
 
 
 def init_distributed() -> tuple[int, int]:

@@ -1,5 +1,8 @@
 """Cache keys, atomic stage cache, config validation, preset and recipe registries."""
 
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -91,7 +94,8 @@ def test_every_shipped_recipe_folder_is_a_loadable_recipe():
     assert recipes.available() == ["burns2023", "guo2024reliability", "lang2025debate"]
     for r in recipes.available():
         mod = recipes.load(r)
-        assert callable(mod.run) and issubclass(mod.Config, RecipeConfig) and mod.TITLE and mod.PAPER
+        assert issubclass(mod.Config, RecipeConfig) and mod.TITLE and mod.PAPER
+        assert callable(recipes.method(r).run)
     with pytest.raises(KeyError, match="unknown recipe"):
         recipes.load("presets")
 
@@ -120,3 +124,42 @@ def test_cli_reports_config_error_as_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "x.yaml:1: seedz" in err and "Traceback" not in err
     assert main(["run", "no_such_recipe"]) == 2
+
+
+def test_override_errors_name_the_command_line_and_every_error_is_reported(capsys):
+    from repro.__main__ import main
+    assert main(["run", "burns2023", "--set", "task.n_exampels=600", "--seeds", "0"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["error: command line (--set task.n_exampels=600): task.n_exampels: Extra inputs are not permitted",
+                     "error: command line (--seeds 0): seeds: Input should be greater than or equal to 1"]
+
+
+def test_preset_errors_still_name_file_and_line_beside_override_errors(tmp_path):
+    mod = recipes.load("burns2023")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("seeds: 2\nconfidence:\n  prior: median\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(mod.Config, bad, {"task.n_examples": 3})
+    assert e.value.problems == [
+        "command line (--set task.n_examples=3): task.n_examples: Input should be greater than or equal to 12",
+        f"{bad}:3: confidence.prior: Input should be 'balanced', 'weak_mean' or 'rolling_median'"]
+
+
+def test_config_errors_are_reported_before_torch_is_imported():
+    """Argument and configuration errors come back fast: nothing on that path imports torch."""
+    code = ("import sys\nfrom repro.__main__ import main\n"
+            "assert main(['run', 'burns2023', '--set', 'seedz=1']) == 2\n"
+            "assert main(['run', 'lang2025debate', '--preset', 'nope']) == 2\n"
+            "assert main(['run', 'guo2024reliability', '--finetune']) == 2\n"
+            "assert 'torch' not in sys.modules, 'torch was imported'\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_list_prints_whole_recipe_ids_when_not_a_terminal(capsys):
+    from repro.__main__ import main
+    assert main(["list"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert rows[0] == ["recipe", "paper", "presets", "title"]
+    assert [r[0] for r in rows[1:]] == recipes.available()
+    assert rows[2][:3] == ["guo2024reliability", "guo2024improving", "default"]

@@ -11,10 +11,11 @@ from repro.learners import HeadConfig
 from repro.config import LossSpec
 from repro.losses import make_loss
 from repro.pipeline import Context
-from repro.recipes import guo2024reliability as guo
+from repro.recipes.guo2024reliability import ReliabilityConfig, VariationConfig
+from repro.recipes.guo2024reliability import recipe as guo
 from repro.tasks import Task, TaskConfig
 from repro.trainer import TrainerConfig
-from repro.recipes.guo2024reliability.variations import VariationConfig, bootstrap_index, feature_dropout, variant_probs, word_dropout
+from repro.recipes.guo2024reliability.variations import bootstrap_index, feature_dropout, variant_probs, word_dropout
 
 FAST_HEAD = HeadConfig(l2_grid=[0.1], trainer=TrainerConfig(lr=0.05, epochs=8, batch_size=32, warmup_frac=0.0,
                                                             patience=3, max_grad_norm=None))
@@ -147,8 +148,8 @@ def test_filter_and_reweight_data(tmp_path):
     assert torch.equal(kept.index, s.b_train[ent <= threshold + 1e-9])
     zero = ent[r["keep"][:n]] == 0
     assert set(kept.soft[zero].tolist()) <= {0.0, 1.0}  # unanimous examples: hard votes (the paper's answers)
-    strict = guo.student_data(_cfg(reliability=guo.ReliabilityConfig(quantile=0.0)), guo.reliability(
-        _cfg(reliability=guo.ReliabilityConfig(quantile=0.0)), variants), train)["filter"][0]
+    strict = guo.student_data(_cfg(reliability=ReliabilityConfig(quantile=0.0)), guo.reliability(
+        _cfg(reliability=ReliabilityConfig(quantile=0.0)), variants), train)["filter"][0]
     assert 0 < len(strict.index) < n and torch.equal(strict.index, s.b_train[ent == r["entropy"].min()])
     rw, w = data["reweight"]
     unanimous = ent == 0
@@ -162,7 +163,7 @@ def test_filter_and_reweight_data(tmp_path):
 
 def test_shares_burns2023_stages(tmp_path):
     """Same weak model, ceiling and naive/confidence students as burns2023: same cache keys, same numbers."""
-    from repro.recipes import burns2023
+    from repro.recipes.burns2023 import recipe as burns2023
     xw, y = _synthetic(n=300, d=12, seed=3, signal=0.8)
     ctx = _ctx(tmp_path, y, xw, xw)
     g = guo.run_seed(ctx, _cfg(methods=["naive_soft", "confidence"]), 0)
@@ -187,7 +188,7 @@ def test_preset_loads_and_rejects_typos_and_finetune(tmp_path):
 
 def test_default_preset_matches_burns2023_default():
     """Comparability: same task, seeds, models, heads and confidence loss as burns2023's default preset."""
-    from repro.recipes import burns2023
+    from repro.recipes.burns2023 import recipe as burns2023
     g = load_config(guo.Config, preset_path("guo2024reliability", "default"))
     b = load_config(burns2023.Config, preset_path("burns2023", "default"))
     for field in ("task", "seeds", "weak", "strong", "head", "finetune", "confidence"):

@@ -17,8 +17,8 @@ import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from repro.cache import Cache  # noqa: E402
-from repro.recipes.lang2025debate.debate import (DebateConfig, GenerationSettings, Generator, Templates, assign_stance,  # noqa: E402
-                          generate_transcripts)
+from repro.recipes.lang2025debate import DebateConfig, GenerationSettings, Templates  # noqa: E402
+from repro.recipes.lang2025debate.debate import Generator, assign_stance, generate_transcripts  # noqa: E402
 
 POS = "good great fun moving smart".split()
 NEG = "bad awful dull boring flat".split()
@@ -184,7 +184,7 @@ def _write_task(path, flip_movies=frozenset()):
 def _run(tiny_lm, tiny_encoder, data, cache_dir, seen):
     from repro.config import apply_overrides
     from repro.pipeline import Context
-    from repro.recipes import lang2025debate as rec
+    from repro.recipes.lang2025debate import recipe as rec
     cfg = rec.Config.model_validate(apply_overrides({}, {
         "task": {"name": "rotten_tomatoes", "path": str(data), "n_examples": 90}, "seeds": 1, "ensemble": 2,
         "weak": {"name": tiny_encoder, "layers": 1}, "strong": {"name": tiny_encoder}, "weak_debate_max_length": 128,

@@ -15,7 +15,7 @@ from repro.__main__ import main
 from repro.cache import Cache
 from repro.config import load_config
 from repro.pipeline import Context
-from repro.recipes import burns2023
+from repro.recipes.burns2023 import recipe as burns2023
 
 pytestmark = pytest.mark.slow
 

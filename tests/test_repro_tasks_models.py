@@ -143,7 +143,7 @@ def test_recipe_finetune_mode_on_tiny_local_encoder(tiny_models, tmp_path):
     """--finetune: backbones trained end to end through the same recipe, trainer and stage cache."""
     from repro.config import load_config
     from repro.pipeline import Context
-    from repro.recipes import burns2023
+    from repro.recipes.burns2023 import recipe as burns2023
     preset = tmp_path / "ft.yaml"
     bert = str(tiny_models["bert"])
     preset.write_text(

