@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
@@ -19,7 +20,7 @@ from typing import Any, Callable
 import torch
 
 __all__ = ["Cache", "fingerprint", "default_root", "atomic_write_bytes", "atomic_write_text", "atomic_torch_save",
-           "rank_world"]
+           "rank_world", "build_once"]
 
 
 def default_root() -> Path:
@@ -92,6 +93,27 @@ def atomic_torch_save(obj: Any, path: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def build_once(dest: Path, build: Callable[[Path], None]) -> Path:
+    """The folder ``dest``, built by ``build(tmp)`` into a temporary sibling on first use, then renamed into place.
+
+    A ``.complete`` marker is written last, so a half-built folder (a killed run) is never used: the next call
+    builds it again. Used for models unpacked or converted into the cache.
+    """
+    if (dest / ".complete").exists():
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}-"))
+    try:
+        build(tmp)
+        (tmp / ".complete").write_text("ok\n")
+        if dest.exists():
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
 
 
 def rank_world() -> tuple[int, int]:

@@ -6,7 +6,7 @@ from typing import Sequence
 
 import torch
 
-__all__ = ["accuracy", "auroc", "pgr", "mean_std"]
+__all__ = ["accuracy", "auroc", "pgr", "mean_std", "format_mean_std"]
 
 
 def accuracy(prob_pos: torch.Tensor, labels: torch.Tensor) -> float:
@@ -57,3 +57,10 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
         return m, 0.0
     var = sum((v - m) ** 2 for v in vals) / (len(vals) - 1)
     return m, math.sqrt(var)
+
+
+def format_mean_std(mean: float, std: float, *, pct: bool = False, digits: int = 2) -> str:
+    """``mean ± std`` as printed in tables: ``pct`` shows both in percent with one decimal, else ``digits``."""
+    if pct:
+        return f"{mean * 100:.1f} ± {std * 100:.1f}"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"

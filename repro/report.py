@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import atomic_write_bytes, atomic_write_text
-from .metrics import mean_std, pgr
+from .metrics import format_mean_std, mean_std, pgr
 
 __all__ = ["RunResult", "MethodRuns", "summarise", "write_all", "render_table", "render_markdown", "plot"]
 
@@ -82,8 +82,7 @@ def summarise(res: RunResult, *, recipe: str, preset: str) -> dict:
 def _pm(stat: dict, pct: bool = False) -> str:
     if stat is None or stat["mean"] is None:
         return "n/a"
-    f = 100 if pct else 1
-    return f"{stat['mean'] * f:.1f} ± {stat['std'] * f:.1f}" if pct else f"{stat['mean']:.2f} ± {stat['std']:.2f}"
+    return format_mean_std(stat["mean"], stat["std"], pct=pct)
 
 
 def table_rows(doc: dict) -> list[list[str]]:

@@ -28,6 +28,7 @@ from typing import Any, Callable, Mapping, Sequence
 import torch
 from .cache import atomic_torch_save, rank_world
 from .config import TrainerConfig
+from .models import default_device
 
 __all__ = ["TrainerConfig", "Trainer", "TrainState", "FitResult", "seed_everything", "init_distributed", "rank_world"]
 
@@ -76,12 +77,6 @@ def init_distributed() -> tuple[int, int]:
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         torch.distributed.init_process_group(backend=backend)
     return rank_world()
-
-
-def default_device() -> torch.device:
-    if torch.cuda.is_available():
-        return torch.device("cuda", torch.cuda.current_device())
-    return torch.device("cpu")
 
 
 def _lr_lambda(cfg: TrainerConfig, total: int) -> Callable[[int], float]:

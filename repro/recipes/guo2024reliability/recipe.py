@@ -26,7 +26,7 @@ from ...cache import fingerprint
 from ...config import LossSpec, ModelConfig
 from ...learners import LEARNER_VERSION
 from ...losses import make_loss
-from ...metrics import auroc, mean_std, pgr
+from ...metrics import auroc, format_mean_std, mean_std, pgr
 from ...pipeline import Context, Stage
 from ...report import MethodRuns, RunResult
 from ...tasks import Splits, WeakLabelled
@@ -139,8 +139,7 @@ def run(cfg: Config, ctx: Context) -> RunResult:
 
 
 def _pm(values: list[float], pct: bool = False) -> str:
-    m, sd = mean_std(values)
-    return f"{m * 100:.1f} ± {sd * 100:.1f}" if pct else f"{m:.3f} ± {sd:.3f}"
+    return format_mean_std(*mean_std(values), pct=pct, digits=3)
 
 
 def collect(cfg: Config, ctx: Context, per_seed: list[dict]) -> RunResult:

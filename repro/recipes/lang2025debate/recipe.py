@@ -21,6 +21,7 @@ from __future__ import annotations
 import torch
 
 from ...config import LossSpec, ModelConfig
+from ...metrics import format_mean_std, mean_std
 from .debate import PACKAGED_LMS, generate_transcripts
 from ...pipeline import Context, Stage
 from ...report import MethodRuns, RunResult
@@ -113,15 +114,14 @@ def run(cfg: Config, ctx: Context) -> RunResult:
 
 
 def collect(cfg: Config, ctx: Context, per_seed: list[dict], views: list[list[str]]) -> RunResult:
-    from ...metrics import mean_std
     methods = {m: MethodRuns([r["methods"][m]["acc"] for r in per_seed], [r["methods"][m]["auroc"] for r in per_seed],
                              DESCRIPTIONS[m]) for m in cfg.methods}
     t = ctx.task()
     sup = []
     for m in cfg.methods:
-        te = mean_std([r["supervisor"][m]["test"] for r in per_seed])
-        hb = mean_std([r["supervisor"][m]["half_b"] for r in per_seed])
-        sup.append(f"| {m} | {100 * hb[0]:.1f} ± {100 * hb[1]:.1f} | {100 * te[0]:.1f} ± {100 * te[1]:.1f} |")
+        te = format_mean_std(*mean_std([r["supervisor"][m]["test"] for r in per_seed]), pct=True)
+        hb = format_mean_std(*mean_std([r["supervisor"][m]["half_b"] for r in per_seed]), pct=True)
+        sup.append(f"| {m} | {hb} | {te} |")
     paper = PAPER_PGR.get(t.name)
     smoke = cfg.debate.model in PACKAGED_LMS  # a tiny packaged debater: the pipeline runs, the paper is not tested
     note = "\n".join([
