@@ -21,7 +21,8 @@ def _parse_value(text: str):
 
 def cmd_list(args) -> int:
     from . import recipes
-    rows = [(r, recipes.load(r).PAPER, ", ".join(recipes.presets(r)), recipes.load(r).TITLE) for r in recipes.available()]
+    mods = {r: recipes.load(r) for r in recipes.available()}
+    rows = [(r, m.PAPER, ", ".join(recipes.presets(r)), m.TITLE) for r, m in mods.items()]
     if not sys.stdout.isatty():  # pipes and files: whole values, tab-separated, never cut to a width
         print("\t".join(("recipe", "paper", "presets", "title")))
         for row in rows:

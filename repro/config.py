@@ -4,8 +4,9 @@ defaults, and loading a recipe's YAML preset into its ``Config``.
 Each default lives here once; the modules that act on a setting import its model from here. This module
 does not import torch, so a configuration error is reported before the heavy imports.
 
-A preset is ``repro/recipes/<recipe>/presets/<name>.yaml`` (see :mod:`repro.recipes`). A mistake in one is reported as one line naming the
-file, the line and the key (``ConfigError``), never as a traceback.
+A preset is ``repro/recipes/<recipe>/presets/<name>.yaml`` (see :mod:`repro.recipes`). Each mistake in one is
+reported as one line naming the file, the line and the key, or the command-line option that set the key
+(``ConfigError``), never as a traceback.
 """
 from __future__ import annotations
 
