@@ -20,15 +20,22 @@ def _parse_value(text: str):
 
 
 def cmd_list(args) -> int:
+    from . import recipes
+    mods = {r: recipes.load(r) for r in recipes.available()}
+    rows = [(r, m.PAPER, ", ".join(recipes.presets(r)), m.TITLE) for r, m in mods.items()]
+    if not sys.stdout.isatty():  # pipes and files: whole values, tab-separated, never cut to a width
+        print("\t".join(("recipe", "paper", "presets", "title")))
+        for row in rows:
+            print("\t".join(row))
+        return 0
     from rich.console import Console
     from rich.table import Table
-    from . import recipes
     t = Table(title="recipes")
-    for h in ("recipe", "paper", "presets", "title"):
+    t.add_column("recipe", no_wrap=True, min_width=max(len(r[0]) for r in rows))  # the id a user types
+    for h in ("paper", "presets", "title"):
         t.add_column(h)
-    for r in recipes.available():
-        mod = recipes.load(r)
-        t.add_row(r, mod.PAPER, ", ".join(recipes.presets(r)), mod.TITLE)
+    for row in rows:
+        t.add_row(*row)
     Console().print(t)
     return 0
 
@@ -43,49 +50,55 @@ class Env:
 
 
 def cmd_run(args) -> int:
-    from rich.console import Console
-    from . import recipes, report
-    from .cache import Cache
-    from .config import ConfigError, load_config, preset_path
-    from .pipeline import Context
-    from .trainer import rank_world
-    console = Console(stderr=True)
+    from . import recipes
+    from .config import ConfigError, load_config
     try:
         mod = recipes.load(args.recipe)
     except KeyError as e:
         _err(f"{e.args[0]}")
         return 2
-    path = preset_path(args.recipe, args.preset)
+    path = recipes.preset_path(args.recipe, args.preset)
     if not path.exists():
         _err(f"no preset {args.preset!r} for {args.recipe} (have: {', '.join(recipes.presets(args.recipe))})")
         return 2
-    overrides = {}
+    overrides, origins = {}, {}
     for item in args.set or []:
         if "=" not in item:
             _err(f"--set {item!r}: expected KEY=VALUE")
             return 2
         k, v = item.split("=", 1)
-        overrides[k] = _parse_value(v)
+        overrides[k], origins[k] = _parse_value(v), f"--set {item}"
     if args.seeds is not None:
-        overrides["seeds"] = args.seeds
+        overrides["seeds"], origins["seeds"] = args.seeds, f"--seeds {args.seeds}"
     if args.finetune:
-        overrides["finetune"] = True
+        overrides["finetune"], origins["finetune"] = True, "--finetune"
     try:
-        cfg = load_config(mod.Config, path, overrides)
+        cfg = load_config(mod.Config, path, overrides, origins)
     except ConfigError as e:
-        _err(f"{e}")
+        for problem in e.problems:
+            _err(problem)
         return 2
+    return _run(args, cfg, path)
+
+
+def _run(args, cfg, path: Path) -> int:
+    """The run itself, once arguments and configuration are known to be valid (torch is imported from here)."""
+    from rich.console import Console
+    from . import recipes, report
+    from .cache import Cache, rank_world
+    from .pipeline import Context
+    console = Console(stderr=True)
     torch_threads(args.threads)
     cache = Cache(args.cache_dir, enabled=not args.no_cache)
     env = Env(cache, console)
     t0 = time.perf_counter()
-    ctx = Context(cfg.task, cache, head=cfg.head, finetune=cfg.finetune_trainer if cfg.finetune else None, log=env.log)
+    ctx = Context(cfg, cache, log=env.log)
     try:
-        res = mod.run(cfg, ctx, preset=path.stem)
+        res = recipes.method(args.recipe).run(cfg, ctx)
     except FileNotFoundError as e:
         _err(f"{e}")
         return 2
-    doc = report.summarise(res)
+    doc = report.summarise(res, recipe=args.recipe, preset=path.stem)
     if rank_world()[0] == 0:
         out = Path(args.out or Path("runs") / f"{args.recipe}-{path.stem}")
         files = report.write_all(doc, out)
@@ -122,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("list", help="recipes and their presets")
     r = sub.add_parser("run", help="run a recipe")
     r.add_argument("recipe")
-    r.add_argument("--preset", default="default", help="preset name in repro/presets/RECIPE/ or a YAML path")
+    r.add_argument("--preset", default="default", help="preset name in repro/recipes/RECIPE/presets/ or a YAML path")
     r.add_argument("--seeds", type=int, help="number of seeds (overrides the preset)")
     r.add_argument("--out", help="run directory (default runs/RECIPE-PRESET)")
     r.add_argument("--finetune", action="store_true", help="finetune backbones instead of frozen features + heads")

@@ -12,13 +12,15 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
 
-__all__ = ["Cache", "fingerprint", "default_root", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["Cache", "fingerprint", "default_root", "atomic_write_bytes", "atomic_write_text", "atomic_torch_save",
+           "rank_world", "build_once"]
 
 
 def default_root() -> Path:
@@ -93,7 +95,29 @@ def atomic_torch_save(obj: Any, path: Path) -> None:
         raise
 
 
-def _dist_rank_world() -> tuple[int, int]:
+def build_once(dest: Path, build: Callable[[Path], None]) -> Path:
+    """The folder ``dest``, built by ``build(tmp)`` into a temporary sibling on first use, then renamed into place.
+
+    A ``.complete`` marker is written last, so a half-built folder (a killed run) is never used: the next call
+    builds it again. Used for models unpacked or converted into the cache.
+    """
+    if (dest / ".complete").exists():
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}-"))
+    try:
+        build(tmp)
+        (tmp / ".complete").write_text("ok\n")
+        if dest.exists():
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def rank_world() -> tuple[int, int]:
+    """(rank, world size) of this process under ``torch.distributed``; (0, 1) when not distributed."""
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
     return 0, 1
@@ -124,12 +148,12 @@ class Cache:
         return torch.load(self.path(stage, key), map_location="cpu", weights_only=False)
 
     def store(self, stage: str, key: str, value: Any) -> None:
-        if self.enabled and _dist_rank_world()[0] == 0:
+        if self.enabled and rank_world()[0] == 0:
             atomic_torch_save(value, self.path(stage, key))
 
     def stage(self, name: str, key: str, compute: Callable[[], Any]) -> Any:
         hit = self.has(name, key)
-        rank, world = _dist_rank_world()
+        rank, world = rank_world()
         if world > 1:
             flag = [hit]
             torch.distributed.broadcast_object_list(flag, src=0)

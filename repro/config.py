@@ -1,27 +1,144 @@
-"""Recipe configuration: pydantic models that forbid unknown keys, loaded from YAML presets.
+"""The run configuration: every settings model of the harness (pydantic, unknown keys forbidden) with its
+defaults, and loading a recipe's YAML preset into its ``Config``.
 
-A preset is ``repro/presets/<recipe>/<name>.yaml``. A mistake in one is reported as one line naming the
-file, the line and the key (``ConfigError``), never as a traceback.
+Each default lives here once; the modules that act on a setting import its model from here. This module
+does not import torch, so a configuration error is reported before the heavy imports.
+
+A preset is ``repro/recipes/<recipe>/presets/<name>.yaml`` (see :mod:`repro.recipes`). Each mistake in one is
+reported as one line naming the file, the line and the key, or the command-line option that set the key
+(``ConfigError``), never as a traceback.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .learners import HeadConfig
-from .tasks import TaskConfig
-from .trainer import TrainerConfig
-
-__all__ = ["RecipeConfig", "ConfigError", "load_config", "PRESETS_DIR", "preset_path", "apply_overrides"]
-
-PRESETS_DIR = Path(__file__).parent / "presets"
+__all__ = ["RecipeConfig", "ConfigError", "load_config", "apply_overrides", "TaskConfig", "LoraSpec", "ModelConfig",
+           "Dtype", "TrainerConfig", "HEAD_TRAINING", "FINETUNE_TRAINING", "HeadConfig", "Prior", "ConfidenceSettings",
+           "LossSpec"]
 
 
-class ConfigError(Exception):
-    """An expected configuration error; ``str()`` is one line with file, line and key."""
+class TaskConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field("rotten_tomatoes", description="a key of repro.tasks.TASKS")
+    path: str | None = Field(None, description="local parquet/JSONL file or folder instead of the hub (HF tasks)")
+    n_examples: int = Field(4000, ge=12, description="size of the pool drawn for weak-train, transfer and test")
+    n_test: int | None = Field(None, ge=1, description="HF tasks: examples from the evaluation split (default n/3)")
+    data_seed: int = Field(0, description="seed of the pool draw (fixed across training seeds)")
+    max_per_group: int | None = Field(None, ge=1, description="rotten_tomatoes: at most this many snippets per "
+                                      "movie (small pools then still span many movies); None = no cap")
+    val_frac: float = Field(0.2, gt=0, lt=1, description="share of each training half held out for selection")
+
+
+
+Dtype = Literal["auto", "float32", "bfloat16"]  # auto: bf16 on CUDA or on a CPU with native bf16, else float32
+
+
+class LoraSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    r: int = Field(16, ge=1)
+    alpha: int = Field(32, ge=1)
+    dropout: float = Field(0.05, ge=0, lt=1)
+    target_modules: str | list[str] = Field("all-linear", description="peft target_modules")
+
+
+class ModelConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="packaged id (minilm-l6, mpnet-base), Hugging Face hub name, or local folder")
+    layers: int | None = Field(None, ge=0, description="keep the first k blocks; 0 = static embeddings; None = all")
+    pooling: Literal["mean", "last"] = Field("mean", description="mean over tokens (encoders) or last token (causal)")
+    kind: Literal["auto", "encoder", "causal"] = Field("auto", description="AutoModel or AutoModelForCausalLM body")
+    max_length: int = Field(64, ge=4, description="tokens kept per text (snippets are ~27 tokens)")
+    dtype: Dtype = Field(
+        "auto", description="inference precision: auto = bf16 on CUDA or on CPUs with native bf16, else fp32")
+    batch_size: int = Field(64, ge=1, description="texts per forward pass when extracting features")
+    revision: str | None = Field(None, description="hub revision (part of the cache key for hub models)")
+    lora: LoraSpec | None = Field(None, description="finetune with LoRA adapters instead of all weights")
+    label: str | None = Field(None, description="display name in tables and plots")
+
+    def display(self) -> str:
+        if self.label:
+            return self.label
+        base = Path(self.name).name if os.sep in self.name else self.name
+        return base if self.layers is None else f"{base}[:{self.layers}]"
+
+
+
+class TrainerConfig(BaseModel):
+    """Optimisation settings of one fit. The field defaults are generic; each learner's own defaults are
+    :data:`HEAD_TRAINING` and :data:`FINETUNE_TRAINING` below, and presets override those."""
+    model_config = ConfigDict(extra="forbid")
+
+    lr: float = Field(1e-3, gt=0, description="peak learning rate (AdamW)")
+    epochs: int = Field(10, ge=1, description="passes over the training data (upper bound with early stopping)")
+    max_steps: int | None = Field(None, ge=1, description="cap on optimiser steps; overrides epochs when smaller")
+    batch_size: int = Field(32, ge=1, description="examples per optimiser step, over all ranks and accumulation")
+    grad_accum: int = Field(1, ge=1, description="micro-batches per optimiser step")
+    warmup_frac: float = Field(0.1, ge=0, le=1, description="share of steps with linear LR warm-up")
+    schedule: Literal["cosine", "linear", "constant"] = "cosine"
+    weight_decay: float = Field(0.0, ge=0, description="decoupled AdamW weight decay")
+    max_grad_norm: float | None = Field(1.0, description="gradient clipping; None disables")
+    eval_every: int | None = Field(None, ge=1, description="steps between evaluations; None = once per epoch")
+    patience: int | None = Field(None, ge=1, description="evaluations without improvement before stopping")
+    bf16: Literal["auto", "on", "off"] = Field("auto", description="bf16 autocast: auto = on CUDA only")
+    ckpt_every: int | None = Field(None, ge=1, description="steps between checkpoints (also at each eval)")
+    progress: bool = Field(False, description="show a tqdm bar for this fit")
+
+
+
+# The two ways a learner trains, the only place their settings default: a logistic head on frozen features
+# (full batch-ish, to near convergence) and a finetuned backbone (early stopping on the validation targets).
+HEAD_TRAINING = TrainerConfig(lr=0.03, epochs=50, batch_size=512, warmup_frac=0.05, max_grad_norm=None)
+FINETUNE_TRAINING = TrainerConfig(lr=2e-5, epochs=2, batch_size=32, warmup_frac=0.1, weight_decay=0.01,
+                                  eval_every=50, patience=4, progress=True)
+
+
+class HeadConfig(BaseModel):
+    """How logistic heads are trained and regularised."""
+    model_config = ConfigDict(extra="forbid")
+    l2_grid: list[float] = Field([0.01, 0.03, 0.1, 0.3, 1.0], min_length=1,
+                                 description="L2 strengths tried; the best on the validation targets wins")
+    early_stopping: bool = Field(False, description="also pick the stopping epoch on the validation targets; "
+                                 "off: train each L2 candidate to (near) convergence, select L2 only")
+    trainer: TrainerConfig = Field(default_factory=lambda: HEAD_TRAINING.model_copy())
+
+
+Prior = Literal["balanced", "weak_mean", "rolling_median"]
+
+
+class ConfidenceSettings(BaseModel):
+    """The auxiliary confidence loss (Burns et al.): the only place its defaults live."""
+    model_config = ConfigDict(extra="forbid")
+    alpha_max: float = Field(0.5, ge=0, le=1, description="0.75 for the largest student in the paper, else 0.5")
+    warmup_frac: float = Field(0.2, ge=0, le=1, description="alpha ramps linearly over this share of steps")
+    prior: Prior = Field("weak_mean", description="share of hardened positives: half (balanced, the paper's), the "
+                         "weak labels' batch mean, or the rolling median of the student's predictions")
+
+
+class LossSpec(BaseModel):
+    """A training loss: ``xent`` (soft or hard targets) or ``confidence`` with its settings."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Literal["xent", "confidence"] = "xent"
+    confidence: ConfidenceSettings | None = Field(None, description="confidence loss only (default settings if omitted)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_settings(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("name") == "confidence" and data.get("confidence") is None:
+            return {**data, "confidence": {}}
+        return data
+
+    @model_validator(mode="after")
+    def _settings_match_name(self) -> "LossSpec":
+        if self.name == "xent" and self.confidence is not None:
+            raise ValueError("xent takes no confidence settings")
+        return self
 
 
 class RecipeConfig(BaseModel):
@@ -32,17 +149,17 @@ class RecipeConfig(BaseModel):
     seeds: int = Field(5, ge=1, description="training seeds (each: a new grouped split and initialisation)")
     finetune: bool = Field(False, description="finetune backbones instead of training heads on frozen features")
     head: HeadConfig = Field(default_factory=HeadConfig, description="frozen-feature mode: heads and their L2 grid")
-    finetune_trainer: TrainerConfig = Field(
-        default_factory=lambda: TrainerConfig(lr=2e-5, epochs=2, batch_size=32, warmup_frac=0.1, weight_decay=0.01,
-                                              eval_every=50, patience=4, progress=True),
-        description="--finetune mode: how backbones are finetuned")
+    finetune_trainer: TrainerConfig = Field(default_factory=lambda: FINETUNE_TRAINING.model_copy(),
+                                            description="--finetune mode: how backbones are finetuned")
 
 
-def preset_path(recipe: str, preset: str) -> Path:
-    p = Path(preset)
-    if p.suffix in (".yaml", ".yml") and p.exists():
-        return p
-    return PRESETS_DIR / recipe / f"{preset}.yaml"
+class ConfigError(Exception):
+    """Expected configuration errors: ``problems`` holds one line per error (file:line: key: message, or the
+    command-line option that set the key); ``str()`` joins them with newlines."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
 
 
 def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
@@ -65,8 +182,11 @@ def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
     return line
 
 
-def load_config(cls: type[BaseModel], path: Path, overrides: dict[str, Any] | None = None) -> BaseModel:
-    """Validate YAML ``path`` (plus dotted ``overrides``) against ``cls``; errors raise ``ConfigError``."""
+def load_config(cls: type[BaseModel], path: Path, overrides: dict[str, Any] | None = None,
+                origins: dict[str, str] | None = None) -> BaseModel:
+    """Validate YAML ``path`` plus dotted ``overrides`` against ``cls``; errors raise one ``ConfigError`` listing
+    every problem. A problem in a key an override set names the override (``origins[key]``, for example
+    ``--seeds 0``; default ``--set KEY=VALUE``), not the preset line it replaced."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as e:
@@ -80,16 +200,27 @@ def load_config(cls: type[BaseModel], path: Path, overrides: dict[str, Any] | No
         raise ConfigError(f"{where}: invalid YAML: {getattr(e, 'problem', e)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: a preset must be a mapping of keys")
-    data = apply_overrides(data, overrides or {})
+    overrides = overrides or {}
+    data = apply_overrides(data, overrides)
     try:
         return cls.model_validate(data)
     except ValidationError as e:
-        err = e.errors()[0]
-        loc = tuple(err["loc"])
-        line = _line_of(node, loc)
-        key = ".".join(str(p) for p in loc) or "(top level)"
-        more = f" (+{len(e.errors()) - 1} more)" if len(e.errors()) > 1 else ""
-        raise ConfigError(f"{path}:{line or '?'}: {key}: {err['msg']}{more}") from None
+        raise ConfigError([_problem(path, node, err, overrides, origins or {}) for err in e.errors()]) from None
+
+
+def _problem(path: Path, node: yaml.Node | None, err: dict, overrides: dict[str, Any], origins: dict[str, str]) -> str:
+    """One line for one validation error: where the offending value came from, the key and the message."""
+    loc = tuple(err["loc"])
+    key = ".".join(str(p) for p in loc) or "(top level)"
+    names = tuple(str(p) for p in loc)
+    for dotted in overrides:
+        parts = tuple(dotted.split("."))
+        if names[:len(parts)] == parts or (names and parts[:len(names)] == names):
+            where = f"command line ({origins.get(dotted) or f'--set {dotted}={overrides[dotted]}'})"
+            break
+    else:
+        where = f"{path}:{_line_of(node, loc) or '?'}"
+    return f"{where}: {key}: {err['msg']}"
 
 
 def apply_overrides(data: dict, overrides: dict[str, Any]) -> dict:

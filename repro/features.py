@@ -12,14 +12,14 @@ from collections import defaultdict
 import torch
 
 from .cache import Cache, fingerprint
-from .models import ModelConfig, compute_dtype, load_backbone, load_tokenizer, model_identity, pool, resolve
+from .models import ModelConfig, default_device, load_backbone, load_tokenizer, model_identity, pool, resolve, torch_dtype
 
 __all__ = ["extract", "feature_key"]
 
 
 def feature_key(cfg: ModelConfig, texts_fp: str) -> str:
     return fingerprint("features/v2", model_identity(cfg), layers=cfg.layers, pooling=cfg.pooling, kind=cfg.kind,
-                       max_length=cfg.max_length, dtype=str(compute_dtype(cfg)), texts=texts_fp)
+                       max_length=cfg.max_length, dtype=str(torch_dtype(cfg.dtype)), texts=texts_fp)
 
 
 def _count_params(body, layers: int | None) -> int:
@@ -41,10 +41,10 @@ def _run(cfgs: list[ModelConfig], texts: list[str]) -> dict[int, dict]:
     path = resolve(base)
     depths = [c.layers for c in cfgs]
     deepest = None if any(d is None for d in depths) else max(depths)
-    dtype = compute_dtype(base)
+    dtype = torch_dtype(base.dtype)
     body = load_backbone(base, path=path, layers=deepest).eval()
     tok = load_tokenizer(base, path=path)
-    device = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+    device = default_device()
     body.to(device)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     outs: dict[int, list[torch.Tensor]] = defaultdict(list)

@@ -21,27 +21,15 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
-
+from .config import HeadConfig, TrainerConfig
 from .losses import LossFn, soft_cross_entropy
 from .models import LinearHead, ModelConfig, TextClassifier, load_tokenizer
-from .trainer import Trainer, TrainerConfig, seed_everything
+from .trainer import Trainer, seed_everything
 
 __all__ = ["HeadConfig", "HeadLearner", "FinetuneLearner", "Fitted", "LEARNER_VERSION"]
 
 # Part of every training stage's cache key: bump when fitting or selection logic changes results.
 LEARNER_VERSION = "learners/v3"
-
-
-class HeadConfig(BaseModel):
-    """How logistic heads are trained and regularised."""
-    model_config = ConfigDict(extra="forbid")
-    l2_grid: list[float] = Field([0.01, 0.03, 0.1, 0.3, 1.0], min_length=1,
-                                 description="L2 strengths tried; the best on the validation targets wins")
-    early_stopping: bool = Field(False, description="also pick the stopping epoch on the validation targets; "
-                                 "off: train each L2 candidate to (near) convergence, select L2 only")
-    trainer: TrainerConfig = Field(default_factory=lambda: TrainerConfig(
-        lr=0.03, epochs=50, batch_size=512, warmup_frac=0.05, max_grad_norm=None))
 
 
 @dataclass

@@ -7,16 +7,17 @@ Every loss here has the trainer's signature ``loss(logits, batch, state) -> scal
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable, Literal
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
+from .config import LossSpec, Prior
+
 __all__ = [
-    "soft_cross_entropy", "alpha_schedule", "harden", "confidence_loss", "make_loss", "Prior",
+    "soft_cross_entropy", "alpha_schedule", "harden", "confidence_loss", "make_loss", "ThresholdPrior", "LossFn",
 ]
 
-Prior = Literal["balanced", "weak_mean", "rolling_median"]
 
 
 def _two_class(p_pos: torch.Tensor) -> torch.Tensor:
@@ -91,19 +92,21 @@ class ThresholdPrior:
 LossFn = Callable[[torch.Tensor, dict, object], torch.Tensor]
 
 
-def make_loss(name: str, *, alpha_max: float = 0.5, warmup_frac: float = 0.2, prior: Prior = "balanced") -> LossFn:
-    """Build a trainer loss by name: ``xent`` (soft or hard targets) or ``confidence``."""
-    if name == "xent":
+def make_loss(spec: LossSpec) -> LossFn:
+    """Build the trainer loss a :class:`~repro.config.LossSpec` names: ``xent`` (soft or hard targets) or
+    ``confidence`` (its settings: :class:`~repro.config.ConfidenceSettings`)."""
+    if spec.name == "xent":
         def xent(logits, batch, state):
             return soft_cross_entropy(logits, batch["target"], batch.get("weight"))
         return xent
-    if name == "confidence":
-        chooser = ThresholdPrior(prior)
+    if spec.name == "confidence":
+        c = spec.confidence
+        chooser = ThresholdPrior(c.prior)
 
         def conf(logits, batch, state):
-            alpha = alpha_schedule(state.progress, alpha_max, warmup_frac)
+            alpha = alpha_schedule(state.progress, c.alpha_max, c.warmup_frac)
             p = torch.softmax(logits.detach().float(), dim=-1)[:, 1]
             thr = chooser(p, batch["target"])
             return confidence_loss(logits, batch["target"], alpha, thr, batch.get("weight"))
         return conf
-    raise ValueError(f"unknown loss {name!r}; use xent or confidence")
+    raise ValueError(f"unknown loss {spec.name!r}; use xent or confidence")

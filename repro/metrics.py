@@ -24,6 +24,7 @@ __all__ = [
     "auroc",
     "pgr",
     "mean_std",
+    "format_mean_std",
     "PgrSummary",
     "pgr_summary",
     "TaskRuns",
@@ -74,6 +75,13 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
     if len(v) == 0:
         return float("nan"), float("nan")
     return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
+
+
+def format_mean_std(mean: float, std: float, *, pct: bool = False, digits: int = 2) -> str:
+    """``mean ± std`` as printed in tables: ``pct`` shows both in percent with one decimal, else ``digits``."""
+    if pct:
+        return f"{mean * 100:.1f} ± {std * 100:.1f}"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
 def _ratio(weak, student, ceiling, axis=-1):

@@ -8,37 +8,26 @@ A recipe calls::
               texts=None)            -> Stage(key, prob)   prob: P(class 1) for every pool example
     ctx.evaluate(prob, index)        -> {"acc", "auroc"} against ground truth (test side only)
 
-``train`` is one cached stage: its key hashes the learner's identity (model weights, depth, features or
-finetuning settings), the task data, the training index and targets, the validation index and targets,
-the loss, the seed and optional example weights. ``targets``/``val_targets`` are what the learner may
+``train`` is one cached stage: its key (:func:`stage_key`) hashes the learner's identity (model weights, depth,
+features or finetuning settings), the task data, the training index and targets, the validation index and
+targets, the loss, the seed and optional example weights. ``targets``/``val_targets`` are what the learner may
 see; a student's come from a :class:`repro.tasks.WeakLabelled`, never from ``task.labels``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
-
 from .cache import Cache, fingerprint
+from .config import LossSpec, RecipeConfig, TrainerConfig
 from .features import extract, feature_key
-from .learners import LEARNER_VERSION, FinetuneLearner, HeadConfig, HeadLearner
-from .losses import Prior, make_loss
+from .learners import LEARNER_VERSION, FinetuneLearner, HeadLearner
+from .losses import make_loss
 from .metrics import accuracy, auroc
 from .models import ModelConfig, model_identity
-from .tasks import Splits, Task, TaskConfig, load_task, make_splits
-from .trainer import TrainerConfig
+from .tasks import Splits, Task, load_task, make_splits
 
-__all__ = ["LossSpec", "Stage", "Context"]
-
-
-class LossSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field("xent", description="xent or confidence")
-    alpha_max: float = Field(0.5, ge=0, le=1)
-    warmup_frac: float = Field(0.2, ge=0, le=1)
-    prior: Prior = "balanced"
+__all__ = ["LossSpec", "Stage", "Context", "stage_key"]
 
 
 @dataclass
@@ -48,26 +37,51 @@ class Stage:
     info: dict = field(default_factory=dict)
 
 
+def stage_key(stage: str, learner: str, task: str, *, index: torch.Tensor, targets: torch.Tensor, loss: LossSpec,
+              val_index: torch.Tensor, val_targets: torch.Tensor, seed: int, weights: torch.Tensor | None = None,
+              upstream: tuple[str, ...] = ()) -> str:
+    """The cache key of one training stage, the only place it is computed.
+
+    It hashes everything that determines the stage's result: the learner's code version and identity
+    (``Context.learner_id``), the task data (``Context.task_fingerprint``), the training index and targets,
+    the validation index and targets, the loss, the seed, optional example weights and the keys of upstream stages.
+    """
+    return fingerprint("stage/v1", LEARNER_VERSION, stage, learner, task, index=index, targets=targets, loss=loss,
+                       val_index=val_index, val_targets=val_targets, seed=seed, weights=weights,
+                       upstream=list(upstream))
+
+
 class Context:
-    def __init__(self, task_cfg: TaskConfig, cache: Cache, *, head: HeadConfig | None = None,
-                 finetune: TrainerConfig | None = None, log=print):
-        self.task_cfg = task_cfg
+    """What a recipe works through. ``cfg`` is the one source of the run's settings (task, head, finetuning);
+    ``task`` injects an already loaded task (tests) instead of loading ``cfg.task``."""
+
+    def __init__(self, cfg: RecipeConfig, cache: Cache, *, task: Task | None = None, log=print):
+        self.cfg = cfg
         self.cache = cache
-        self.head = head or HeadConfig()
-        self.finetune = finetune  # None: frozen features + heads
         self.log = log
-        self._task: Task | None = None
-        self._features: dict[str, tuple[str, dict]] = {}
+        self._task = task
+        self._task_fp: str | None = None
+        self._features: dict[str, dict] = {}
+
+    @property
+    def finetune(self) -> TrainerConfig | None:
+        """How backbones are finetuned, or None for frozen features and heads (``cfg.finetune``)."""
+        return self.cfg.finetune_trainer if self.cfg.finetune else None
 
     # ---- data -------------------------------------------------------------------------------------------
     def task(self) -> Task:
         if self._task is None:
-            self._task = load_task(self.task_cfg)
-            self._task_fp = fingerprint(self._task.fingerprint_data())
+            self._task = load_task(self.cfg.task)
         return self._task
 
+    def task_fingerprint(self) -> str:
+        """Content hash of the task data (texts, labels, groups, test mask), computed once."""
+        if self._task_fp is None:
+            self._task_fp = fingerprint(self.task().fingerprint_data())
+        return self._task_fp
+
     def splits(self, seed: int) -> Splits:
-        return make_splits(self.task(), seed, self.task_cfg.val_frac)
+        return make_splits(self.task(), seed, self.cfg.task.val_frac)
 
     def evaluate(self, prob: torch.Tensor, index: torch.Tensor) -> dict:
         y = self.task().labels[index]
@@ -84,37 +98,32 @@ class Context:
                 self._features[feature_key(c, tfp)] = f
         return [self._features[feature_key(c, tfp)] for c in cfgs]
 
-    def learner(self, cfg: ModelConfig, texts: list[str] | None = None) -> tuple[Any, str]:
-        """The learner for a backbone and its identity string (part of every stage key)."""
+    def learner_id(self, cfg: ModelConfig, texts: list[str] | None = None) -> str:
+        """Identity of the learner for a backbone (part of every stage key); cheap: computes no features."""
+        tfp = fingerprint(texts if texts is not None else self.task().texts)
+        if self.finetune is None:
+            return fingerprint("head", feature_key(cfg, tfp), self.cfg.head)
+        return fingerprint("finetune", model_identity(cfg), cfg, self.finetune, tfp)
+
+    def learner(self, cfg: ModelConfig, texts: list[str] | None = None):
+        """The learner for a backbone: a head on frozen features, or the finetuned backbone."""
         texts = texts if texts is not None else self.task().texts
         if self.finetune is None:
-            f = self.features([cfg], texts)[0]
-            ident = fingerprint("head", feature_key(cfg, fingerprint(texts)), self.head)
-            return HeadLearner(f["x"], self.head), ident
-        ident = fingerprint("finetune", model_identity(cfg), cfg, self.finetune, fingerprint(texts))
-        root = self.cache.root / "checkpoints"
-        return FinetuneLearner(cfg, texts, self.finetune, ckpt_root=root), ident
+            return HeadLearner(self.features([cfg], texts)[0]["x"], self.cfg.head)
+        return FinetuneLearner(cfg, texts, self.finetune, ckpt_root=self.cache.root / "checkpoints")
 
     # ---- one cached training stage ------------------------------------------------------------------------
     def train(self, stage: str, cfg: ModelConfig, index: torch.Tensor, targets: torch.Tensor, loss: LossSpec,
               val_index: torch.Tensor, val_targets: torch.Tensor, *, seed: int, weights: torch.Tensor | None = None,
               texts: list[str] | None = None, upstream: tuple[str, ...] = ()) -> Stage:
-        self.task()
-        pool_n = len(texts) if texts is not None else len(self.task().texts)
-        # The identity of a frozen learner needs only the feature key (no features computed) — cheap.
-        if self.finetune is None:
-            tfp = fingerprint(texts if texts is not None else self.task().texts)
-            lid = fingerprint("head", feature_key(cfg, tfp), self.head)
-        else:
-            lid = fingerprint("finetune", model_identity(cfg), cfg, self.finetune,
-                              fingerprint(texts if texts is not None else self.task().texts))
-        key = fingerprint("stage/v1", LEARNER_VERSION, stage, lid, self._task_fp, index=index, targets=targets, loss=loss,
-                          val_index=val_index, val_targets=val_targets, seed=seed, weights=weights,
-                          upstream=list(upstream))
+        key = stage_key(stage, self.learner_id(cfg, texts), self.task_fingerprint(), index=index, targets=targets,
+                        loss=loss, val_index=val_index, val_targets=val_targets, seed=seed, weights=weights,
+                        upstream=upstream)
+        pool_n = len(texts if texts is not None else self.task().texts)
 
         def compute():
-            learner, _ = self.learner(cfg, texts)
-            fn = make_loss(loss.name, alpha_max=loss.alpha_max, warmup_frac=loss.warmup_frac, prior=loss.prior)
+            learner = self.learner(cfg, texts)
+            fn = make_loss(loss)
             kw = {"ckpt_name": key} if self.finetune is not None else {}
             fitted = learner.fit(index, targets, fn, val_index, val_targets, seed=seed, weights=weights, **kw)
             prob = fitted.predict(torch.arange(pool_n)).float()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import atomic_write_bytes, atomic_write_text
-from .metrics import mean_std, pgr
+from .metrics import format_mean_std, mean_std, pgr
 
 __all__ = ["RunResult", "MethodRuns", "summarise", "write_all", "render_table", "render_markdown", "plot"]
 
@@ -30,8 +30,6 @@ class MethodRuns:
 
 @dataclass
 class RunResult:
-    recipe: str
-    preset: str
     config: dict
     seeds: list[int]
     weak: list[float]
@@ -63,8 +61,9 @@ def _versions() -> dict:
     return out
 
 
-def summarise(res: RunResult) -> dict:
-    """The ``results.json`` document (deterministic: rounded floats, sorted keys, no timestamps)."""
+def summarise(res: RunResult, *, recipe: str, preset: str) -> dict:
+    """The ``results.json`` document of ``recipe`` run with ``preset`` (deterministic: rounded floats, sorted keys,
+    no timestamps)."""
     methods = {}
     for name, m in res.methods.items():
         p = [pgr(w, s, c) for w, s, c in zip(res.weak, m.student, res.ceiling)]
@@ -72,7 +71,7 @@ def summarise(res: RunResult) -> dict:
                          "ceiling": _stat(res.ceiling), "student": _stat(m.student), "pgr": _stat(p),
                          "auroc": _stat(m.auroc) if m.auroc else None}
     ladder = [{k: (_stat(v) if isinstance(v, list) else v) for k, v in rung.items()} for rung in res.ladder]
-    doc = {"recipe": res.recipe, "preset": res.preset, "seeds": res.seeds, "weak_model": res.weak_name,
+    doc = {"recipe": recipe, "preset": preset, "seeds": res.seeds, "weak_model": res.weak_name,
            "strong_model": res.strong_name, "weak": _stat(res.weak), "ceiling": _stat(res.ceiling),
            "methods": methods, "ladder": ladder, "note": res.note, "config": res.config, "versions": _versions()}
     if res.extras:
@@ -83,8 +82,7 @@ def summarise(res: RunResult) -> dict:
 def _pm(stat: dict, pct: bool = False) -> str:
     if stat is None or stat["mean"] is None:
         return "n/a"
-    f = 100 if pct else 1
-    return f"{stat['mean'] * f:.1f} ± {stat['std'] * f:.1f}" if pct else f"{stat['mean']:.2f} ± {stat['std']:.2f}"
+    return format_mean_std(stat["mean"], stat["std"], pct=pct)
 
 
 def table_rows(doc: dict) -> list[list[str]]:

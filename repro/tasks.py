@@ -25,22 +25,10 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+
+from .config import TaskConfig
 
 __all__ = ["TaskConfig", "Task", "Splits", "WeakLabelled", "load_task", "make_splits", "TASKS", "packaged_file"]
-
-
-class TaskConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field("rotten_tomatoes", description="a key of repro.tasks.TASKS")
-    path: str | None = Field(None, description="local parquet/JSONL file or folder instead of the hub (HF tasks)")
-    n_examples: int = Field(4000, ge=12, description="size of the pool drawn for weak-train, transfer and test")
-    n_test: int | None = Field(None, ge=1, description="HF tasks: examples from the evaluation split (default n/3)")
-    data_seed: int = Field(0, description="seed of the pool draw (fixed across training seeds)")
-    max_per_group: int | None = Field(None, ge=1, description="rotten_tomatoes: at most this many snippets per "
-                                      "movie (small pools then still span many movies); None = no cap")
-    val_frac: float = Field(0.2, gt=0, lt=1, description="share of each training half held out for selection")
 
 
 @dataclass

@@ -23,34 +23,14 @@ import random
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
-
-from .cache import atomic_torch_save
+from .cache import atomic_torch_save, rank_world
+from .config import TrainerConfig
+from .models import default_device
 
 __all__ = ["TrainerConfig", "Trainer", "TrainState", "FitResult", "seed_everything", "init_distributed", "rank_world"]
-
-
-class TrainerConfig(BaseModel):
-    """Optimisation settings. The defaults here are the only defaults (recipes override in presets)."""
-    model_config = ConfigDict(extra="forbid")
-
-    lr: float = Field(1e-3, gt=0, description="peak learning rate (AdamW)")
-    epochs: int = Field(10, ge=1, description="passes over the training data (upper bound with early stopping)")
-    max_steps: int | None = Field(None, ge=1, description="cap on optimiser steps; overrides epochs when smaller")
-    batch_size: int = Field(32, ge=1, description="examples per optimiser step, over all ranks and accumulation")
-    grad_accum: int = Field(1, ge=1, description="micro-batches per optimiser step")
-    warmup_frac: float = Field(0.1, ge=0, le=1, description="share of steps with linear LR warm-up")
-    schedule: Literal["cosine", "linear", "constant"] = "cosine"
-    weight_decay: float = Field(0.0, ge=0, description="decoupled AdamW weight decay")
-    max_grad_norm: float | None = Field(1.0, description="gradient clipping; None disables")
-    eval_every: int | None = Field(None, ge=1, description="steps between evaluations; None = once per epoch")
-    patience: int | None = Field(None, ge=1, description="evaluations without improvement before stopping")
-    bf16: Literal["auto", "on", "off"] = Field("auto", description="bf16 autocast: auto = on CUDA only")
-    ckpt_every: int | None = Field(None, ge=1, description="steps between checkpoints (also at each eval)")
-    progress: bool = Field(False, description="show a tqdm bar for this fit")
 
 
 @dataclass
@@ -88,12 +68,6 @@ def _step_seed(value: int, device: torch.device) -> None:
         torch.cuda.manual_seed(value)
 
 
-def rank_world() -> tuple[int, int]:
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        return torch.distributed.get_rank(), torch.distributed.get_world_size()
-    return 0, 1
-
-
 def init_distributed() -> tuple[int, int]:
     """Join the process group that ``torchrun`` describes in the environment (no-op for one process)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -103,12 +77,6 @@ def init_distributed() -> tuple[int, int]:
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         torch.distributed.init_process_group(backend=backend)
     return rank_world()
-
-
-def default_device() -> torch.device:
-    if torch.cuda.is_available():
-        return torch.device("cuda", torch.cuda.current_device())
-    return torch.device("cpu")
 
 
 def _lr_lambda(cfg: TrainerConfig, total: int) -> Callable[[int], float]:

@@ -7,6 +7,7 @@ import sys
 
 import torch
 
+from repro.config import LossSpec
 from repro.losses import make_loss
 from repro.metrics import accuracy
 from repro.models import LinearHead
@@ -24,7 +25,7 @@ def main(out: str) -> None:
     head = LinearHead(16)
     data = {"x": x[:192], "target": soft[:192]}
     val = {"x": x[192:]}
-    res = trainer.fit(head, data, make_loss("xent"), seed=3,
+    res = trainer.fit(head, data, make_loss(LossSpec()), seed=3,
                       evaluate=lambda m: {"score": accuracy(torch.softmax(m(val), -1)[:, 1], y[192:])})
     p = torch.softmax(trainer.predict(res.model, {"x": x}), -1)[:, 1]
     rank, world = rank_world()

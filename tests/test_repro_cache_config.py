@@ -1,34 +1,40 @@
 """Cache keys, atomic stage cache, config validation, preset and recipe registries."""
-from pathlib import Path
+
+import subprocess
+import sys
 
 import pytest
 import torch
 
 from repro import recipes
 from repro.cache import Cache, fingerprint
-from repro.config import PRESETS_DIR, ConfigError, RecipeConfig, load_config, preset_path
-from repro.models import ModelConfig
-from repro.pipeline import LossSpec
+from repro.config import ConfigError, RecipeConfig, load_config
+from repro.recipes import preset_path
+from repro.config import LossSpec
+from repro.pipeline import stage_key
 
 
-BASE = dict(stage="student", model=ModelConfig(name="minilm-l6"), loss=LossSpec(), index=torch.arange(10),
-            targets=torch.linspace(0, 1, 10), seed=0, config={"l2": [0.1, 1.0]}, upstream=["abc"])
+BASE = dict(stage="student", learner="head:abc", task="task:abc", index=torch.arange(10),
+            targets=torch.linspace(0, 1, 10), loss=LossSpec(), val_index=torch.arange(10, 14),
+            val_targets=torch.full((4,), 0.5), seed=0, weights=None, upstream=("weak:abc",))
 
 
 @pytest.mark.parametrize("field,other", [
     ("stage", "ceiling"),
-    ("model", ModelConfig(name="minilm-l6", layers=3)),
-    ("loss", LossSpec(name="confidence")),
+    ("learner", "head:abd"),
+    ("task", "task:abd"),
     ("index", torch.arange(1, 11)),
     ("targets", torch.linspace(0, 1, 10) + 1e-6),
+    ("loss", LossSpec(name="confidence")),
+    ("val_index", torch.arange(11, 15)),
+    ("val_targets", torch.full((4,), 0.25)),
     ("seed", 1),
-    ("config", {"l2": [0.1, 1.5]}),
-    ("upstream", ["abd"]),
+    ("weights", torch.ones(10)),
+    ("upstream", ("weak:abd",)),
 ])
-def test_key_changes_when_any_input_changes(field, other):
-    changed = dict(BASE, **{field: other})
-    assert fingerprint(**BASE) == fingerprint(**dict(BASE))
-    assert fingerprint(**changed) != fingerprint(**BASE)
+def test_stage_key_changes_when_any_input_changes(field, other):
+    assert stage_key(**BASE) == stage_key(**dict(BASE, targets=torch.linspace(0, 1, 10)))  # content, not identity
+    assert stage_key(**dict(BASE, **{field: other})) != stage_key(**BASE)
 
 
 def test_fingerprint_distinguishes_types_and_values():
@@ -65,14 +71,33 @@ def test_every_preset_validates_against_its_recipe():
             assert isinstance(cfg, RecipeConfig)
 
 
-def test_registries_match_files_both_ways():
-    on_disk = {p.stem for p in (Path(recipes.__file__).parent).glob("*.py") if not p.stem.startswith("_")}
-    assert set(recipes.available()) == on_disk
-    preset_dirs = {p.name for p in PRESETS_DIR.iterdir() if p.is_dir() and list(p.glob("*.yaml"))}
-    assert preset_dirs == on_disk, "every recipe needs presets and every preset folder a recipe"
-    for r in on_disk:
+def test_registries_follow_the_recipe_folders_both_ways(tmp_path):
+    """A folder with __init__.py is a recipe and its presets/*.yaml its presets; nothing else is listed."""
+    demo = tmp_path / "demo"
+    (demo / "presets").mkdir(parents=True)
+    (demo / "__init__.py").write_text("")
+    (demo / "presets" / "default.yaml").write_text("seeds: 1\n")
+    (demo / "presets" / "big.yaml").write_text("seeds: 9\n")
+    (tmp_path / "_private").mkdir()
+    (tmp_path / "_private" / "__init__.py").write_text("")
+    (tmp_path / "notes").mkdir()  # no __init__.py: not a recipe
+    (tmp_path / "stray.py").write_text("")
+    assert recipes.available(tmp_path) == ["demo"]
+    assert recipes.presets("demo", tmp_path) == ["big", "default"]
+    assert recipes.preset_path("demo", "big", tmp_path) == demo / "presets" / "big.yaml"
+    (demo / "presets" / "big.yaml").unlink()
+    (demo / "__init__.py").unlink()
+    assert recipes.available(tmp_path) == [] and recipes.presets("demo", tmp_path) == ["default"]
+
+
+def test_every_shipped_recipe_folder_is_a_loadable_recipe():
+    assert recipes.available() == ["burns2023", "guo2024reliability", "lang2025debate"]
+    for r in recipes.available():
         mod = recipes.load(r)
-        assert callable(mod.run) and issubclass(mod.Config, RecipeConfig) and mod.TITLE and mod.PAPER
+        assert issubclass(mod.Config, RecipeConfig) and mod.TITLE and mod.PAPER
+        assert callable(recipes.method(r).run)
+    with pytest.raises(KeyError, match="unknown recipe"):
+        recipes.load("presets")
 
 
 def test_misspelled_key_reports_file_line_and_key(tmp_path):
@@ -99,3 +124,42 @@ def test_cli_reports_config_error_as_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "x.yaml:1: seedz" in err and "Traceback" not in err
     assert main(["run", "no_such_recipe"]) == 2
+
+
+def test_override_errors_name_the_command_line_and_every_error_is_reported(capsys):
+    from repro.__main__ import main
+    assert main(["run", "burns2023", "--set", "task.n_exampels=600", "--seeds", "0"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["error: command line (--set task.n_exampels=600): task.n_exampels: Extra inputs are not permitted",
+                     "error: command line (--seeds 0): seeds: Input should be greater than or equal to 1"]
+
+
+def test_preset_errors_still_name_file_and_line_beside_override_errors(tmp_path):
+    mod = recipes.load("burns2023")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("seeds: 2\nconfidence:\n  prior: median\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(mod.Config, bad, {"task.n_examples": 3})
+    assert e.value.problems == [
+        "command line (--set task.n_examples=3): task.n_examples: Input should be greater than or equal to 12",
+        f"{bad}:3: confidence.prior: Input should be 'balanced', 'weak_mean' or 'rolling_median'"]
+
+
+def test_config_errors_are_reported_before_torch_is_imported():
+    """Argument and configuration errors come back fast: nothing on that path imports torch."""
+    code = ("import sys\nfrom repro.__main__ import main\n"
+            "assert main(['run', 'burns2023', '--set', 'seedz=1']) == 2\n"
+            "assert main(['run', 'lang2025debate', '--preset', 'nope']) == 2\n"
+            "assert main(['run', 'guo2024reliability', '--finetune']) == 2\n"
+            "assert 'torch' not in sys.modules, 'torch was imported'\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_list_prints_whole_recipe_ids_when_not_a_terminal(capsys):
+    from repro.__main__ import main
+    assert main(["list"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert rows[0] == ["recipe", "paper", "presets", "title"]
+    assert [r[0] for r in rows[1:]] == recipes.available()
+    assert rows[2][:3] == ["guo2024reliability", "guo2024improving", "default"]

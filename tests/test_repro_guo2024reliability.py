@@ -4,15 +4,18 @@ import json
 import pytest
 import torch
 
-from repro.cache import Cache, fingerprint
-from repro.config import ConfigError, load_config, preset_path
+from repro.cache import Cache
+from repro.config import ConfigError, load_config
+from repro.recipes import preset_path
 from repro.learners import HeadConfig
+from repro.config import LossSpec
 from repro.losses import make_loss
 from repro.pipeline import Context
-from repro.recipes import guo2024reliability as guo
+from repro.recipes.guo2024reliability import ReliabilityConfig, VariationConfig
+from repro.recipes.guo2024reliability import recipe as guo
 from repro.tasks import Task, TaskConfig
 from repro.trainer import TrainerConfig
-from repro.variations import VariationConfig, bootstrap_index, feature_dropout, variant_probs, word_dropout
+from repro.recipes.guo2024reliability.variations import bootstrap_index, feature_dropout, variant_probs, word_dropout
 
 FAST_HEAD = HeadConfig(l2_grid=[0.1], trainer=TrainerConfig(lr=0.05, epochs=8, batch_size=32, warmup_frac=0.0,
                                                             patience=3, max_grad_norm=None))
@@ -52,7 +55,7 @@ def test_variant_probs_kinds():
     x, y = _synthetic()
     a_tr, a_va, q = torch.arange(0, 100), torch.arange(100, 130), torch.arange(130, 240)
     args = (x, a_tr, y[a_tr].float(), a_va, y[a_va].float(), q)
-    xent = make_loss("xent")
+    xent = make_loss(LossSpec())
     boot = variant_probs(*args, VariationConfig(kind="bootstrap", k=3), FAST_HEAD, xent, seed=0)
     assert boot.shape == (110, 3) and ((boot > 0) & (boot < 1)).all()
     assert not torch.allclose(boot[:, 0], boot[:, 1])  # different resamples, different heads
@@ -74,8 +77,7 @@ def test_variant_probs_kinds():
 def _ctx(tmp_path, labels: torch.Tensor, xw: torch.Tensor, xs: torch.Tensor) -> Context:
     n = len(labels)
     task = Task("synthetic", [f"text {i}" for i in range(n)], labels.clone(), [f"g{i // 2}" for i in range(n)])
-    ctx = Context(TaskConfig(n_examples=n), Cache(tmp_path / "cache"), head=FAST_HEAD, log=lambda m: None)
-    ctx._task, ctx._task_fp = task, fingerprint(task.fingerprint_data())
+    ctx = Context(_cfg(task=TaskConfig(n_examples=n)), Cache(tmp_path / "cache"), task=task, log=lambda m: None)
     ctx.features = lambda cfgs, texts=None: [{"x": xw if c.name == "minilm-l6" else xs, "params": 1} for c in cfgs]
     return ctx
 
@@ -146,8 +148,8 @@ def test_filter_and_reweight_data(tmp_path):
     assert torch.equal(kept.index, s.b_train[ent <= threshold + 1e-9])
     zero = ent[r["keep"][:n]] == 0
     assert set(kept.soft[zero].tolist()) <= {0.0, 1.0}  # unanimous examples: hard votes (the paper's answers)
-    strict = guo.student_data(_cfg(reliability=guo.ReliabilityConfig(quantile=0.0)), guo.reliability(
-        _cfg(reliability=guo.ReliabilityConfig(quantile=0.0)), variants), train)["filter"][0]
+    strict = guo.student_data(_cfg(reliability=ReliabilityConfig(quantile=0.0)), guo.reliability(
+        _cfg(reliability=ReliabilityConfig(quantile=0.0)), variants), train)["filter"][0]
     assert 0 < len(strict.index) < n and torch.equal(strict.index, s.b_train[ent == r["entropy"].min()])
     rw, w = data["reweight"]
     unanimous = ent == 0
@@ -161,7 +163,7 @@ def test_filter_and_reweight_data(tmp_path):
 
 def test_shares_burns2023_stages(tmp_path):
     """Same weak model, ceiling and naive/confidence students as burns2023: same cache keys, same numbers."""
-    from repro.recipes import burns2023
+    from repro.recipes.burns2023 import recipe as burns2023
     xw, y = _synthetic(n=300, d=12, seed=3, signal=0.8)
     ctx = _ctx(tmp_path, y, xw, xw)
     g = guo.run_seed(ctx, _cfg(methods=["naive_soft", "confidence"]), 0)
@@ -186,7 +188,7 @@ def test_preset_loads_and_rejects_typos_and_finetune(tmp_path):
 
 def test_default_preset_matches_burns2023_default():
     """Comparability: same task, seeds, models, heads and confidence loss as burns2023's default preset."""
-    from repro.recipes import burns2023
+    from repro.recipes.burns2023 import recipe as burns2023
     g = load_config(guo.Config, preset_path("guo2024reliability", "default"))
     b = load_config(burns2023.Config, preset_path("burns2023", "default"))
     for field in ("task", "seeds", "weak", "strong", "head", "finetune", "confidence"):

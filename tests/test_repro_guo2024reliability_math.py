@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from repro.losses import soft_cross_entropy
-from repro.reliability import (answer_counts, answer_entropy, answer_scores, collapse_rows, label_score,
+from repro.recipes.guo2024reliability.reliability import (answer_counts, answer_entropy, answer_scores, collapse_rows, label_score,
                                quantile_keep)
 
 

@@ -17,8 +17,8 @@ import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from repro.cache import Cache  # noqa: E402
-from repro.debate import (DebateConfig, GenerationSettings, Generator, Templates, assign_stance,  # noqa: E402
-                          generate_transcripts)
+from repro.recipes.lang2025debate import DebateConfig, GenerationSettings, Templates  # noqa: E402
+from repro.recipes.lang2025debate.debate import Generator, assign_stance, generate_transcripts  # noqa: E402
 
 POS = "good great fun moving smart".split()
 NEG = "bad awful dull boring flat".split()
@@ -184,13 +184,13 @@ def _write_task(path, flip_movies=frozenset()):
 def _run(tiny_lm, tiny_encoder, data, cache_dir, seen):
     from repro.config import apply_overrides
     from repro.pipeline import Context
-    from repro.recipes import lang2025debate as rec
+    from repro.recipes.lang2025debate import recipe as rec
     cfg = rec.Config.model_validate(apply_overrides({}, {
         "task": {"name": "rotten_tomatoes", "path": str(data), "n_examples": 90}, "seeds": 1, "ensemble": 2,
         "weak": {"name": tiny_encoder, "layers": 1}, "strong": {"name": tiny_encoder}, "weak_debate_max_length": 128,
         "head": {"l2_grid": [0.1], "trainer": {"epochs": 3, "batch_size": 16}},
         "debate": _cfg(tiny_lm, batch_size=64).model_dump()}))
-    ctx = Context(cfg.task, Cache(cache_dir), head=cfg.head, log=lambda m: None)
+    ctx = Context(cfg, Cache(cache_dir), log=lambda m: None)
     real = ctx.train
 
     def spy(stage, model, index, targets, loss, val_index, val_targets, **kw):

@@ -4,6 +4,7 @@ import math
 import pytest
 import torch
 
+from repro.config import ConfidenceSettings, LossSpec
 from repro.losses import ThresholdPrior, alpha_schedule, confidence_loss, harden, make_loss, soft_cross_entropy
 from repro.metrics import accuracy, auroc, mean_std, pgr
 from repro.trainer import TrainState
@@ -49,7 +50,7 @@ def test_confidence_target_is_detached():
 
 
 def test_made_loss_uses_ramp_and_prior():
-    loss = make_loss("confidence", alpha_max=0.5, warmup_frac=0.2, prior="balanced")
+    loss = make_loss(LossSpec(name="confidence", confidence=ConfidenceSettings(alpha_max=0.5, warmup_frac=0.2, prior="balanced")))
     logits = torch.tensor([[0.0, 2.0], [0.0, 1.0], [0.0, -1.0], [0.0, -2.0]])
     batch = {"target": torch.tensor([0.5, 0.5, 0.5, 0.5])}
     at_start = loss(logits, batch, TrainState(step=0, total_steps=10))
@@ -88,3 +89,15 @@ def test_accuracy_and_auroc():
     assert auroc(torch.tensor([0.1, 0.2, 0.3, 0.4]), y) == 1.0
     assert auroc(torch.tensor([0.1, 0.35, 0.3, 0.4]), y) == pytest.approx(0.75)
     assert auroc(torch.tensor([0.5, 0.5, 0.5, 0.5]), y) == pytest.approx(0.5)  # ties count half
+
+
+def test_confidence_defaults_agree_everywhere():
+    """One default: a bare confidence LossSpec, the recipes' configs and the committed default preset agree."""
+    from repro.config import load_config
+    from repro.recipes import burns2023, guo2024reliability, preset_path
+    bare = LossSpec(name="confidence").confidence
+    assert bare == ConfidenceSettings() and bare.prior == "weak_mean"  # the value behind results/
+    assert burns2023.Config().confidence == bare == guo2024reliability.Config().confidence
+    assert load_config(burns2023.Config, preset_path("burns2023", "default")).confidence == bare
+    with pytest.raises(ValueError, match="no confidence settings"):
+        LossSpec(name="xent", confidence=ConfidenceSettings())

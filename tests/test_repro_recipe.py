@@ -1,5 +1,6 @@
 """burns2023 end to end on the real packaged MiniLM with a few hundred snippets: outputs, cache reuse,
 kill-and-resume, and no ground truth of half B reaching a student."""
+import dataclasses
 import json
 import os
 import shutil
@@ -14,7 +15,7 @@ from repro.__main__ import main
 from repro.cache import Cache
 from repro.config import load_config
 from repro.pipeline import Context
-from repro.recipes import burns2023
+from repro.recipes.burns2023 import recipe as burns2023
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +71,7 @@ def test_rerun_hits_the_cache_and_gives_identical_files(small, tmp_path):
         assert (out2 / p).read_bytes() == data, p
     c = Cache(cache)  # every stage entry exists: a rerun computes nothing
     cfg = load_config(burns2023.Config, preset)
-    ctx = Context(cfg.task, c, head=cfg.head)
+    ctx = Context(cfg, c)
     burns2023.run(cfg, ctx)
     assert c.misses == [] and len(c.hits) > 10
 
@@ -90,16 +91,16 @@ def test_killed_run_resumes_to_identical_numbers(small, tmp_path, monkeypatch):
         return real(self, *a, **kw)
     monkeypatch.setattr(Context, "train", dying)
     with pytest.raises(KeyboardInterrupt):
-        burns2023.run(cfg, Context(cfg.task, Cache(fresh), head=cfg.head))
+        burns2023.run(cfg, Context(cfg, Cache(fresh)))
     monkeypatch.setattr(Context, "train", real)
     done = {f"{p.parent.name}/{p.stem}" for p in (fresh / "stages").glob("*/*.pt") if p.parent.name != "features"}
     assert len(done) == 5 and not list(fresh.rglob("*.tmp"))
     c = Cache(fresh)
-    res = burns2023.run(cfg, Context(cfg.task, c, head=cfg.head))
+    res = burns2023.run(cfg, Context(cfg, c))
     assert done <= set(c.hits) and not done & set(c.misses)  # finished stages reused, never recomputed
     ref = json.loads((out / "results.json").read_text())
     from repro.report import summarise
-    doc = json.loads(json.dumps(summarise(res)))
+    doc = json.loads(json.dumps(summarise(res, recipe="burns2023", preset=preset.stem)))
     assert doc["methods"] == ref["methods"] and doc["ladder"] == ref["ladder"]
 
 
@@ -107,16 +108,15 @@ def test_students_never_see_ground_truth_of_half_b(small, tmp_path):
     """Scramble the ground truth of half B: the ceiling changes, the weak-to-strong students cannot."""
     root, preset, cache, out = small
     cfg = load_config(burns2023.Config, preset).model_copy(update={"seeds": 1})
-    base = Context(cfg.task, Cache(cache), head=cfg.head)
+    base = Context(cfg, Cache(cache))
     ref = burns2023.run_seed(base, cfg, 0)
     s = base.splits(0)
-    scrambled = Context(cfg.task, Cache(tmp_path / "c2"), head=cfg.head)
     shutil.copytree(cache / "stages" / "features", tmp_path / "c2" / "stages" / "features")
-    task = scrambled.task()
+    task = dataclasses.replace(base.task(), labels=base.task().labels.clone())
     b = torch.cat([s.b_train, s.b_val])
-    task.labels = task.labels.clone()
     task.labels[b] = 1 - task.labels[b]
-    scrambled._task_fp = "scrambled"  # a different task fingerprint: nothing is reused from the cache
+    scrambled = Context(cfg, Cache(tmp_path / "c2"), task=task)
+    assert scrambled.task_fingerprint() != base.task_fingerprint()  # nothing is reused from the cache
     got = burns2023.run_seed(scrambled, cfg, 0)
     assert got["weak"] == ref["weak"]
     assert got["ceiling"]["acc"] < ref["ceiling"]["acc"] - 0.2  # trained on flipped labels

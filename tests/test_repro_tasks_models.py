@@ -12,6 +12,7 @@ import torch
 from repro.cache import Cache
 from repro.features import extract
 from repro.learners import FinetuneLearner
+from repro.config import LossSpec
 from repro.losses import make_loss
 from repro.models import LoraSpec, ModelConfig, model_identity
 from repro.tasks import TaskConfig, WeakLabelled, load_task, make_splits
@@ -131,7 +132,7 @@ def test_finetune_with_lora_on_tiny_causal_lm(tiny_models):
     cfg = ModelConfig(name=str(tiny_models["gpt2"]), pooling="last", lora=LoraSpec(r=2, alpha=4, dropout=0.0,
                                                                                  target_modules=["c_attn"]))
     learner = FinetuneLearner(cfg, texts, TrainerConfig(lr=0.05, epochs=8, batch_size=4, progress=False))
-    fitted = learner.fit(torch.arange(12), targets[:12], make_loss("xent"), torch.arange(12, 16), targets[12:],
+    fitted = learner.fit(torch.arange(12), targets[:12], make_loss(LossSpec()), torch.arange(12, 16), targets[12:],
                          seed=0)
     p = fitted.predict(torch.arange(16))
     assert p.shape == (16,)
@@ -142,7 +143,7 @@ def test_recipe_finetune_mode_on_tiny_local_encoder(tiny_models, tmp_path):
     """--finetune: backbones trained end to end through the same recipe, trainer and stage cache."""
     from repro.config import load_config
     from repro.pipeline import Context
-    from repro.recipes import burns2023
+    from repro.recipes.burns2023 import recipe as burns2023
     preset = tmp_path / "ft.yaml"
     bert = str(tiny_models["bert"])
     preset.write_text(
@@ -151,10 +152,10 @@ def test_recipe_finetune_mode_on_tiny_local_encoder(tiny_models, tmp_path):
         f"finetune_trainer: {{lr: 0.001, epochs: 1, batch_size: 16, eval_every: 5, patience: 2}}\n")
     cfg = load_config(burns2023.Config, preset)
     cache = Cache(tmp_path / "cache")
-    res = burns2023.run(cfg, Context(cfg.task, cache, head=cfg.head, finetune=cfg.finetune_trainer))
+    res = burns2023.run(cfg, Context(cfg, cache))
     assert set(res.methods) == {"naive_soft", "confidence"} and len(res.weak) == 1
     assert all(0.0 <= v <= 1.0 for m in res.methods.values() for v in m.student)
     assert (tmp_path / "cache" / "checkpoints").is_dir()  # finetuning checkpoints for resume
     again = Cache(tmp_path / "cache")
-    res2 = burns2023.run(cfg, Context(cfg.task, again, head=cfg.head, finetune=cfg.finetune_trainer))
+    res2 = burns2023.run(cfg, Context(cfg, again))
     assert not again.misses and res2.methods["confidence"].student == res.methods["confidence"].student

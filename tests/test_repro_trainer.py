@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from repro.config import LossSpec
 from repro.losses import make_loss
 from repro.models import LinearHead
 from repro.trainer import Trainer, TrainerConfig, seed_everything
@@ -25,7 +26,7 @@ def _data(n=200, d=8, seed=0):
 def _fit(cfg, data, **kw):
     seed_everything(0)
     head = LinearHead(data["x"].shape[1])
-    return Trainer(cfg, device="cpu").fit(head, data, make_loss("xent"), seed=1, **kw)
+    return Trainer(cfg, device="cpu").fit(head, data, make_loss(LossSpec()), seed=1, **kw)
 
 
 def test_learns_and_restores_best_weights_with_early_stopping():
@@ -52,7 +53,7 @@ def test_resume_after_interruption_is_bit_identical(tmp_path):
     ev = lambda m: {"score": -float(torch.nn.functional.cross_entropy(m(data), data["target"].long()))}  # noqa: E731
     ref = _fit(cfg, data, evaluate=ev)
     calls = {"n": 0}
-    xent = make_loss("xent")
+    xent = make_loss(LossSpec())
 
     def dying(logits, batch, state):
         calls["n"] += 1

@@ -15,52 +15,13 @@ reported as an oracle ablation only.
 """
 from __future__ import annotations
 
-from typing import Literal
+from ...config import LossSpec, ModelConfig
+from ...pipeline import Context, Stage
+from ...report import MethodRuns, RunResult
+from ...tasks import Splits, WeakLabelled
+from . import DESCRIPTIONS, Config
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from ..config import RecipeConfig
-from ..models import ModelConfig
-from ..pipeline import Context, LossSpec, Stage
-from ..report import MethodRuns, RunResult
-from ..tasks import Splits, WeakLabelled
-
-TITLE = "Weak-to-strong generalization: naive, auxiliary confidence loss, bootstrapping"
-PAPER = "burns2023weak"
-
-Method = Literal["naive_hard", "naive_soft", "confidence", "confidence_balanced", "bootstrap", "oracle_stop"]
-DESCRIPTIONS = {
-    "naive_hard": "cross-entropy to the weak model's hard labels",
-    "naive_soft": "cross-entropy to the weak model's soft labels",
-    "confidence": "auxiliary confidence loss (alpha ramps 0 -> alpha_max over the first 20% of steps), "
-                  "threshold prior from the config",
-    "confidence_balanced": "auxiliary confidence loss with the paper's balanced prior (half hardened positives)",
-    "bootstrap": "bootstrapping through the intermediate rungs of the ladder, soft labels",
-    "oracle_stop": "naive soft, but selection on ground-truth labels of half B's validation share (oracle)",
-}
-
-
-class ConfidenceConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    alpha_max: float = Field(0.5, ge=0, le=1, description="0.75 for the largest student in the paper, else 0.5")
-    warmup_frac: float = Field(0.2, ge=0, le=1, description="alpha ramps linearly over this share of steps")
-    prior: Literal["balanced", "weak_mean", "rolling_median"] = Field(
-        "weak_mean", description="share of hardened positives: half, the weak labels' batch mean, rolling median")
-
-
-class Config(RecipeConfig):
-    weak: ModelConfig = Field(default_factory=lambda: ModelConfig(name="minilm-l6", label="MiniLM-L6"))
-    strong: ModelConfig = Field(default_factory=lambda: ModelConfig(name="mpnet-base", layers=6, label="MPNet[:6]"))
-    ladder: list[ModelConfig] = Field(
-        default_factory=lambda: [ModelConfig(name="mpnet-base", layers=0, label="MPNet static"),
-                                 ModelConfig(name="mpnet-base", layers=3, label="MPNet[:3]")],
-        description="intermediate students for bootstrapping, smallest first (the strong model ends the chain)")
-    methods: list[Method] = Field(default_factory=lambda: ["naive_hard", "naive_soft", "confidence",
-                                                           "confidence_balanced", "bootstrap", "oracle_stop"])
-    confidence: ConfidenceConfig = Field(default_factory=ConfidenceConfig)
-
-
-XENT = LossSpec(name="xent")
+XENT = LossSpec()
 
 
 # ---- stages ---------------------------------------------------------------------------------------------------
@@ -112,13 +73,13 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
     acc = lambda st: ctx.evaluate(st.prob, s.test)  # noqa: E731
     out = {"weak": acc(weak), "ceiling": acc(ceiling), "methods": {}, "ladder": []}
     up = (weak.key,)
-    conf = LossSpec(name="confidence", **cfg.confidence.model_dump())
+    conf = LossSpec(name="confidence", confidence=cfg.confidence)
+    balanced = LossSpec(name="confidence", confidence=cfg.confidence.model_copy(update={"prior": "balanced"}))
     runs = {
         "naive_hard": lambda: train_student(ctx, cfg.strong, train.hard(), val.hard(), XENT, seed, up),
         "naive_soft": lambda: train_student(ctx, cfg.strong, train, val, XENT, seed, up),
         "confidence": lambda: train_student(ctx, cfg.strong, train, val, conf, seed, up),
-        "confidence_balanced": lambda: train_student(
-            ctx, cfg.strong, train, val, conf.model_copy(update={"prior": "balanced"}), seed, up),
+        "confidence_balanced": lambda: train_student(ctx, cfg.strong, train, val, balanced, seed, up),
         "bootstrap": lambda: bootstrap(ctx, [*cfg.ladder, cfg.strong], train, val, seed, weak.key)[-1],
         "oracle_stop": lambda: oracle_student(ctx, cfg.strong, train, s, seed, weak.key),
     }
@@ -135,7 +96,7 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
     return out
 
 
-def run(cfg: Config, ctx: Context, preset: str = "default") -> RunResult:
+def run(cfg: Config, ctx: Context) -> RunResult:
     ctx.task()
     if not cfg.finetune:  # one pass per backbone computes every depth of the ladder
         ctx.features([cfg.weak, *cfg.ladder, cfg.strong])
@@ -144,10 +105,10 @@ def run(cfg: Config, ctx: Context, preset: str = "default") -> RunResult:
         per_seed.append(run_seed(ctx, cfg, seed))
         ctx.log(f"seed {seed}: weak {per_seed[-1]['weak']['acc']:.3f} ceiling {per_seed[-1]['ceiling']['acc']:.3f} "
                 + " ".join(f"{m} {v['acc']:.3f}" for m, v in per_seed[-1]["methods"].items()))
-    return collect(cfg, ctx, per_seed, preset)
+    return collect(cfg, ctx, per_seed)
 
 
-def collect(cfg: Config, ctx: Context, per_seed: list[dict], preset: str) -> RunResult:
+def collect(cfg: Config, ctx: Context, per_seed: list[dict]) -> RunResult:
     methods = {m: MethodRuns([r["methods"][m]["acc"] for r in per_seed], [r["methods"][m]["auroc"] for r in per_seed],
                              DESCRIPTIONS[m], oracle=m == "oracle_stop") for m in cfg.methods}
     ladder = []
@@ -170,7 +131,7 @@ def collect(cfg: Config, ctx: Context, per_seed: list[dict], preset: str) -> Run
             f"on test (oracle_stop selects with ground truth there and is an ablation). Confidence loss: alpha_max "
             f"{cfg.confidence.alpha_max}, linear warm-up over {cfg.confidence.warmup_frac:.0%} of steps, "
             f"{cfg.confidence.prior} threshold prior.")
-    return RunResult(recipe="burns2023", preset=preset, config=cfg.model_dump(mode="json"),
+    return RunResult(config=cfg.model_dump(mode="json"),
                      seeds=list(range(cfg.seeds)), weak=[r["weak"]["acc"] for r in per_seed],
                      ceiling=[r["ceiling"]["acc"] for r in per_seed], methods=methods, weak_name=cfg.weak.display(),
                      strong_name=cfg.strong.display(), ladder=ladder, note=note)

@@ -20,25 +20,16 @@ perturbed copies never touch training and no private training loop is needed.
 from __future__ import annotations
 
 import random
-from typing import Literal
-
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 
-from .learners import HeadConfig, HeadLearner
-from .losses import LossFn
+from ...config import HeadConfig
+from ...learners import HeadLearner
+from ...losses import LossFn
+from . import VariationConfig
 
-__all__ = ["VariationConfig", "variant_probs", "feature_dropout", "bootstrap_index", "word_dropout"]
-
-Kind = Literal["bootstrap", "feature_dropout", "bootstrap_dropout", "token_dropout"]
+__all__ = ["variant_probs", "feature_dropout", "bootstrap_index", "word_dropout"]
 
 
-class VariationConfig(BaseModel):
-    """How the weak supervisor is queried several times per example."""
-    model_config = ConfigDict(extra="forbid")
-    kind: Kind = Field("bootstrap_dropout", description="bootstrap | feature_dropout | bootstrap_dropout | token_dropout")
-    k: int = Field(5, ge=2, description="variations per example (the paper: 5 option permutations, 2 for two-way)")
-    p: float = Field(0.1, ge=0, lt=1, description="dropout probability (features or words)")
 
 
 def bootstrap_index(n: int, seed: int) -> torch.Tensor:

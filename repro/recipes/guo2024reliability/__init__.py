@@ -1,0 +1,60 @@
+"""Guo & Yang (2024), Improving Weak-to-Strong Generalization with Reliability-Aware Alignment (arXiv 2406.19032).
+
+The recipe's identity and configuration (torch-free, so a preset is checked before the heavy imports);
+the method itself is ``recipe.py``; presets are ``presets/*.yaml``.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ...config import ConfidenceSettings, ModelConfig, RecipeConfig
+
+TITLE = "Reliability-aware alignment: filter or reweight weak labels by answer consistency under variations"
+PAPER = "guo2024improving"
+
+Method = Literal["naive_soft", "confidence", "naive_votes", "filter", "reweight"]
+DESCRIPTIONS = {
+    "naive_soft": "burns2023 naive: cross-entropy to the weak model's soft labels",
+    "confidence": "burns2023 auxiliary confidence loss on the weak soft labels",
+    "naive_votes": "control: every example, target = share of variations answering 1, unweighted",
+    "filter": "method 1: only examples with answer entropy at or below the quantile, on the variations' answers",
+    "reweight": "method 2: every (example, answer) pair weighted by softmax(answer frequency / T)",
+}
+
+
+class ReliabilityConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    quantile: float = Field(0.5, ge=0, le=1, description="filter: keep entropy <= this quantile (paper: median)")
+    temperature: float = Field(1.0, gt=0, description="reweight: softmax temperature (paper: 0.2; 1 for two-way)")
+    filter_target: Literal["votes", "weak_soft"] = Field(
+        "votes", description="filter trains on the variations' answers (paper) or on the weak soft labels")
+
+
+Kind = Literal["bootstrap", "feature_dropout", "bootstrap_dropout", "token_dropout"]
+
+
+class VariationConfig(BaseModel):
+    """How the weak supervisor is queried several times per example."""
+    model_config = ConfigDict(extra="forbid")
+    kind: Kind = Field("bootstrap_dropout", description="bootstrap | feature_dropout | bootstrap_dropout | token_dropout")
+    k: int = Field(5, ge=2, description="variations per example (the paper: 5 option permutations, 2 for two-way)")
+    p: float = Field(0.1, ge=0, lt=1, description="dropout probability (features or words)")
+
+
+class Config(RecipeConfig):
+    weak: ModelConfig = Field(default_factory=lambda: ModelConfig(name="minilm-l6", label="MiniLM-L6"))
+    strong: ModelConfig = Field(default_factory=lambda: ModelConfig(name="mpnet-base", layers=6, label="MPNet[:6]"))
+    variation: VariationConfig = Field(default_factory=VariationConfig)
+    reliability: ReliabilityConfig = Field(default_factory=ReliabilityConfig)
+    methods: list[Method] = Field(default_factory=lambda: ["naive_soft", "confidence", "naive_votes", "filter",
+                                                           "reweight"])
+    confidence: ConfidenceSettings = Field(default_factory=ConfidenceSettings)
+
+    @field_validator("finetune")
+    @classmethod
+    def _frozen_only(cls, v: bool) -> bool:
+        if v:
+            raise ValueError("guo2024reliability runs its variations on frozen features; finetuning is not supported")
+        return v
