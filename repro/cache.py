@@ -3,8 +3,8 @@
 Every stage result is stored under ``<root>/stages/<stage>/<key>.pt`` where ``key`` is a SHA-256 over a
 canonical JSON of *every* input of the stage: its config, data fingerprints, model identity and the keys of
 the upstream stages it consumed. Changing any input changes the key, so a rerun (or a new method) reuses
-exactly the finished work and nothing stale. Writes are atomic (temp file in the same directory, then
-``os.replace``), so a run killed at any point leaves either a complete entry or none, and resumes.
+exactly the finished work and nothing stale. Writes are atomic (:mod:`atomicio`), so a run killed at any
+point leaves either a complete entry or none, and resumes.
 """
 from __future__ import annotations
 
@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 import torch
+from atomicio import atomic_open
 
-__all__ = ["Cache", "fingerprint", "default_root", "atomic_write_bytes", "atomic_write_text", "atomic_torch_save",
-           "rank_world", "build_once"]
+from .dist import broadcast_object, rank_world
+
+__all__ = ["Cache", "fingerprint", "default_root", "rank_world", "build_once"]
 
 
 def default_root() -> Path:
@@ -58,43 +60,6 @@ def fingerprint(*parts: Any, **named: Any) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
-def _default_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, _default_mode())  # mkstemp creates 0600; results are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_torch_save(obj: Any, path: Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def build_once(dest: Path, build: Callable[[Path], None]) -> Path:
     """The folder ``dest``, built by ``build(tmp)`` into a temporary sibling on first use, then renamed into place.
 
@@ -116,13 +81,6 @@ def build_once(dest: Path, build: Callable[[Path], None]) -> Path:
     return dest
 
 
-def rank_world() -> tuple[int, int]:
-    """(rank, world size) of this process under ``torch.distributed``; (0, 1) when not distributed."""
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        return torch.distributed.get_rank(), torch.distributed.get_world_size()
-    return 0, 1
-
-
 class Cache:
     """A directory of stage results keyed by content hash.
 
@@ -141,6 +99,16 @@ class Cache:
     def path(self, stage: str, key: str) -> Path:
         return self.root / "stages" / stage / f"{key}.pt"
 
+    def checkpoint_dir(self, key: str) -> Path | None:
+        """Where a running stage keeps its one resumable checkpoint; None with the cache off (``--no-cache``
+        recomputes from scratch and never resumes from an earlier run's checkpoint)."""
+        return self.root / "checkpoints" / key if self.enabled else None
+
+    def drop_checkpoint(self, key: str) -> None:
+        """Delete a stage's checkpoint once its result is stored (or not wanted): nothing is left behind."""
+        if rank_world()[0] == 0:
+            shutil.rmtree(self.root / "checkpoints" / key, ignore_errors=True)
+
     def has(self, stage: str, key: str) -> bool:
         return self.enabled and self.path(stage, key).exists()
 
@@ -149,15 +117,14 @@ class Cache:
 
     def store(self, stage: str, key: str, value: Any) -> None:
         if self.enabled and rank_world()[0] == 0:
-            atomic_torch_save(value, self.path(stage, key))
+            with atomic_open(self.path(stage, key), "wb") as f:
+                torch.save(value, f)
 
     def stage(self, name: str, key: str, compute: Callable[[], Any]) -> Any:
         hit = self.has(name, key)
         rank, world = rank_world()
         if world > 1:
-            flag = [hit]
-            torch.distributed.broadcast_object_list(flag, src=0)
-            hit = bool(flag[0])
+            hit = bool(broadcast_object(hit))
         if hit:
             try:
                 value = self.load(name, key) if rank == 0 or self.path(name, key).exists() else None

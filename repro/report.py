@@ -14,7 +14,7 @@ import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import atomic_write_bytes, atomic_write_text
+from atomicio import atomic_write
 from .metrics import format_mean_std, mean_std, pgr
 
 __all__ = ["RunResult", "MethodRuns", "summarise", "write_all", "render_table", "render_markdown", "plot"]
@@ -165,7 +165,7 @@ def plot(doc: dict) -> bytes:
 def write_all(doc: dict, out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir)
     paths = [out_dir / "results.json", out_dir / "results.md", out_dir / "plot.png"]
-    atomic_write_text(paths[0], json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-    atomic_write_text(paths[1], render_markdown(doc))
-    atomic_write_bytes(paths[2], plot(doc))
+    atomic_write(paths[0], json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    atomic_write(paths[1], render_markdown(doc))
+    atomic_write(paths[2], plot(doc))
     return paths
