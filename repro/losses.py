@@ -12,10 +12,11 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from .config import LossSpec, Prior
+from .config import ConfidenceSettings, LossSpec, Prior
 
 __all__ = [
     "soft_cross_entropy", "alpha_schedule", "harden", "confidence_loss", "make_loss", "ThresholdPrior", "LossFn",
+    "ConfidenceLoss",
 ]
 
 
@@ -67,6 +68,10 @@ def confidence_loss(
 class ThresholdPrior:
     """Chooses the hardening threshold so the share of hardened positives matches a prior.
 
+    ``p_student`` and ``weak_pos`` are the whole logical batch (every micro-batch and rank of the step; the
+    trainer gathers them, see :class:`ConfidenceLoss`), as in the paper's code, which computes one loss per
+    batch of 32:
+
     balanced:        threshold 0.5 quantile of the batch predictions (half positives);
     weak_mean:       share of positives = mean of the weak soft labels in the batch;
     rolling_median:  threshold = median of the student's last ``window`` predictions (across batches).
@@ -92,6 +97,44 @@ class ThresholdPrior:
 LossFn = Callable[[torch.Tensor, dict, object], torch.Tensor]
 
 
+class ConfidenceLoss:
+    """The trainer loss for :func:`confidence_loss`: alpha from the schedule, the hardening threshold from the
+    prior over the *logical batch*.
+
+    ``batch_statistic`` tells the trainer what to gather over all micro-batches and ranks of a step before any
+    gradient is taken: the student's detached probability of class 1 and the weak label of every example. The
+    threshold is computed once per step from that (``state.batch_stats``), so 1 process x 1 micro-batch, 1 x 4
+    micro-batches and N ranks harden the same examples.
+    """
+
+    def __init__(self, settings: ConfidenceSettings):
+        self.settings = settings
+        self.chooser = ThresholdPrior(settings.prior)
+        self._stats: torch.Tensor | None = None  # the step's gathered statistic the cached threshold is for
+        self._threshold: torch.Tensor | None = None
+
+    @staticmethod
+    def batch_statistic(logits: torch.Tensor, batch: dict) -> torch.Tensor:
+        p = torch.softmax(logits.detach().float(), dim=-1)[:, 1]
+        return torch.stack([p, batch["target"].float()], dim=-1)
+
+    def threshold(self, logits: torch.Tensor, batch: dict, state) -> torch.Tensor:
+        stats = getattr(state, "batch_stats", None)
+        if stats is None:  # called outside the trainer: this batch is the logical batch
+            stats = self.batch_statistic(logits, batch)
+        elif stats is self._stats:  # the same step's next micro-batch: same threshold (the rolling prior
+            return self._threshold  # records each step's predictions once)
+        thr = self.chooser(stats[:, 0], stats[:, 1])
+        self._stats, self._threshold = stats, thr
+        return thr
+
+    def __call__(self, logits: torch.Tensor, batch: dict, state) -> torch.Tensor:
+        c = self.settings
+        alpha = alpha_schedule(state.progress, c.alpha_max, c.warmup_frac)
+        thr = self.threshold(logits, batch, state).to(logits.device)
+        return confidence_loss(logits, batch["target"], alpha, thr, batch.get("weight"))
+
+
 def make_loss(spec: LossSpec) -> LossFn:
     """Build the trainer loss a :class:`~repro.config.LossSpec` names: ``xent`` (soft or hard targets) or
     ``confidence`` (its settings: :class:`~repro.config.ConfidenceSettings`)."""
@@ -100,13 +143,5 @@ def make_loss(spec: LossSpec) -> LossFn:
             return soft_cross_entropy(logits, batch["target"], batch.get("weight"))
         return xent
     if spec.name == "confidence":
-        c = spec.confidence
-        chooser = ThresholdPrior(c.prior)
-
-        def conf(logits, batch, state):
-            alpha = alpha_schedule(state.progress, c.alpha_max, c.warmup_frac)
-            p = torch.softmax(logits.detach().float(), dim=-1)[:, 1]
-            thr = chooser(p, batch["target"])
-            return confidence_loss(logits, batch["target"], alpha, thr, batch.get("weight"))
-        return conf
+        return ConfidenceLoss(spec.confidence)
     raise ValueError(f"unknown loss {spec.name!r}; use xent or confidence")

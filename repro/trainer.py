@@ -5,15 +5,25 @@
 - AdamW, gradient accumulation, linear warm-up then cosine/linear/constant schedule, gradient clipping;
 - an ``evaluate(model) -> {"score": float, ...}`` hook every ``eval_every`` steps (default: each epoch) with
   early stopping after ``patience`` evaluations without improvement; the best weights are restored;
-- checkpoint and resume (``ckpt_dir``): model, optimiser, scheduler, step and early-stopping state, written
-  atomically; the data order is a pure function of (seed, epoch), so a resumed fit continues bit for bit;
+- checkpoint and resume (``ckpt_dir``): one file, ``trainer.pt``, with the *trained* weights only (the model's
+  ``trainable_state_dict()`` when it has one, e.g. LoRA adapters + head, else its parameters that require
+  grad), optimiser, scheduler, step and early-stopping state, written atomically (``atomicio``) and replaced
+  at every evaluation; the best weights so far are kept on the CPU. The data order is a pure function of
+  (seed, epoch), so a resumed fit continues bit for bit. ``FitResult.ckpt_bytes`` counts what was written;
 - distributed data parallel when started by ``torchrun`` (``torch.distributed``: NCCL on GPU, gloo on CPU).
   Each optimiser step consumes the same global batch as one process would, split evenly over the ranks, so
-  losses whose value is a per-example mean give the same result with 1 or N processes.
+  losses whose value is a per-example mean give the same result with 1 or N processes. A model on a device
+  the process group cannot reduce on (a CPU head under NCCL) is not wrapped: every rank trains it on the
+  whole batch, with identical results;
+- losses that need a statistic of the whole logical batch (the confidence loss's hardening threshold) give
+  a ``batch_statistic(logits, batch)``: before the step's gradients are computed the trainer collects it over
+  every micro-batch of the step and every rank (a no-grad forward pass first when the step has several
+  micro-batches, replaying the same dropout) and passes it as ``state.batch_stats``, so the loss sees the
+  same batch with 1 or 4 micro-batches and 1 or N processes.
 
 ``data`` is either a dict of equal-length tensors (fast path: batches are index slices) or a sequence of
 examples plus a ``collate`` function. A loss is ``loss_fn(logits, batch, state) -> scalar`` where ``state``
-has ``step``, ``total_steps`` and ``progress`` (fraction of training done).
+has ``step``, ``total_steps``, ``progress`` (fraction of training done) and ``batch_stats``.
 """
 from __future__ import annotations
 
@@ -26,11 +36,15 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import torch
-from .cache import atomic_torch_save, rank_world
+from atomicio import atomic_open
+
+from . import dist
 from .config import TrainerConfig
+from .dist import rank_world
 from .models import default_device
 
-__all__ = ["TrainerConfig", "Trainer", "TrainState", "FitResult", "seed_everything", "init_distributed", "rank_world"]
+__all__ = ["TrainerConfig", "Trainer", "TrainState", "FitResult", "seed_everything", "init_distributed", "rank_world",
+           "trainable_state", "load_trainable_state"]
 
 
 @dataclass
@@ -38,6 +52,7 @@ class TrainState:
     step: int = 0
     total_steps: int = 1
     epoch: int = 0
+    batch_stats: torch.Tensor | None = None  # the loss's batch_statistic over the whole logical batch
 
     @property
     def progress(self) -> float:
@@ -52,6 +67,8 @@ class FitResult:
     best_score: float | None
     history: list[dict] = field(default_factory=list)
     stopped_early: bool = False
+    ckpt_bytes: int = 0  # bytes of checkpoints written by this fit
+    trained_steps: int = 0  # optimiser steps taken by this fit (fewer than ``steps`` after a resume)
 
 
 def seed_everything(seed: int) -> None:
@@ -68,15 +85,29 @@ def _step_seed(value: int, device: torch.device) -> None:
         torch.cuda.manual_seed(value)
 
 
-def init_distributed() -> tuple[int, int]:
-    """Join the process group that ``torchrun`` describes in the environment (no-op for one process)."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world > 1 and not torch.distributed.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        if torch.cuda.is_available():
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-        torch.distributed.init_process_group(backend=backend)
-    return rank_world()
+init_distributed = dist.init  # joins the torchrun process group (kept here for callers of the trainer)
+
+
+def trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The weights training changes: ``model.trainable_state_dict()`` if defined, else the parameters that
+    require grad (buffers and frozen weights are rebuilt by constructing the model again)."""
+    if hasattr(model, "trainable_state_dict"):
+        return model.trainable_state_dict()
+    names = {n for n, p in model.named_parameters() if p.requires_grad}
+    return {k: v for k, v in model.state_dict().items() if k in names}
+
+
+def load_trainable_state(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
+    if hasattr(model, "load_trainable_state_dict"):
+        model.load_trainable_state_dict(state)
+        return
+    unexpected = model.load_state_dict(state, strict=False).unexpected_keys
+    if unexpected:
+        raise KeyError(f"checkpoint holds weights the model does not have: {unexpected[:3]}")
+
+
+def _cpu_copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
 
 
 def _lr_lambda(cfg: TrainerConfig, total: int) -> Callable[[int], float]:
@@ -103,8 +134,12 @@ def _to(batch: Any, device: torch.device) -> Any:
 class Trainer:
     def __init__(self, cfg: TrainerConfig | None = None, device: torch.device | str | None = None):
         self.cfg = cfg or TrainerConfig()
-        self.rank, self.world = init_distributed()
+        rank, world = dist.init()
         self.device = torch.device(device) if device is not None else default_device()
+        # Data parallel only where the process group can reduce this device's gradients.
+        self.parallel = world > 1 and dist.can_run_on(self.device)
+        self.rank, self.world = (rank, world) if self.parallel else (0, 1)
+        self.is_main = rank == 0
         if self.cfg.batch_size % (self.world * self.cfg.grad_accum):
             raise ValueError(
                 f"batch_size {self.cfg.batch_size} must be divisible by world_size*grad_accum = {self.world * self.cfg.grad_accum}")
@@ -158,32 +193,39 @@ class Trainer:
         opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg, total))
         wrapped = model
-        if self.world > 1:
+        if self.parallel:
             wrapped = torch.nn.parallel.DistributedDataParallel(
                 model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+        statistic = getattr(loss_fn, "batch_statistic", None)
         state = TrainState(step=0, total_steps=total)
         best_score, best_step, best_weights, bad = None, None, None, 0
         history: list[dict] = []
         ckpt = Path(ckpt_dir) / "trainer.pt" if ckpt_dir else None
+        written = 0
         if ckpt is not None and ckpt.exists():
-            saved = torch.load(ckpt, map_location=self.device, weights_only=False)
-            model.load_state_dict(saved["model"])
+            saved = torch.load(ckpt, map_location="cpu", weights_only=False)
+            load_trainable_state(model, saved["model"])
             opt.load_state_dict(saved["opt"])
             sched.load_state_dict(saved["sched"])
             state.step = saved["step"]
             best_score, best_step, best_weights, bad = saved["best_score"], saved["best_step"], saved["best_weights"], saved["bad"]
             history = saved["history"]
+        start_step = state.step
 
-        def save_ckpt():
-            if ckpt is not None and self.rank == 0:
-                atomic_torch_save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                                   "step": state.step, "best_score": best_score, "best_step": best_step,
-                                   "best_weights": best_weights, "bad": bad, "history": history}, ckpt)
+        def save_ckpt() -> None:
+            nonlocal written
+            if ckpt is not None and self.is_main:
+                with atomic_open(ckpt, "wb") as f:
+                    torch.save({"model": _cpu_copy(trainable_state(model)), "opt": opt.state_dict(),
+                                "sched": sched.state_dict(), "step": state.step, "best_score": best_score,
+                                "best_step": best_step, "best_weights": best_weights, "bad": bad,
+                                "history": history}, f)
+                written += ckpt.stat().st_size
 
         eval_every = cfg.eval_every or per_epoch
         micro = cfg.grad_accum
         bar = None
-        if cfg.progress and self.rank == 0:
+        if cfg.progress and self.is_main:
             from tqdm.auto import tqdm
             bar = tqdm(total=total, initial=state.step, leave=False, dynamic_ncols=True)
         stopped = False
@@ -200,7 +242,7 @@ class Trainer:
             for bi, gidx in enumerate(batches[offset:], start=offset):
                 if state.step >= total:
                     break
-                _step_seed(seed * 7919 + state.step, self.device)  # dropout depends only on (seed, step): resumable
+                step_seed = seed * 7919 + state.step  # dropout depends only on (seed, step): resumable
                 if epoch_data is not None:
                     bs = len(gidx)
                     rows = {k: v[bi * bs : (bi + 1) * bs][self.rank :: self.world] for k, v in epoch_data.items()}
@@ -211,15 +253,28 @@ class Trainer:
                 else:
                     mine = gidx[self.rank :: self.world]
                     chunks = mine.chunk(micro) if len(mine) >= micro else [mine]
+                micro_batches = [_to(c if isinstance(c, dict) else self._gather(data, c, collate), self.device)
+                                 for c in chunks]
+                state.batch_stats = None
+                if statistic is not None and len(micro_batches) > 1:
+                    # The whole logical batch's statistic before any gradient: a no-grad pass over every
+                    # micro-batch (same dropout as the pass below), gathered over the ranks.
+                    _step_seed(step_seed, self.device)
+                    with torch.no_grad(), self._autocast():
+                        local = torch.cat([statistic(model(b), b) for b in micro_batches])
+                    state.batch_stats = dist.all_gather_cat(local) if self.parallel else local
+                _step_seed(step_seed, self.device)
                 opt.zero_grad(set_to_none=True)
                 total_loss = 0.0
-                for j, idx in enumerate(chunks):
-                    batch = _to(idx if isinstance(idx, dict) else self._gather(data, idx, collate), self.device)
-                    sync = j == len(chunks) - 1
-                    ctx = wrapped.no_sync() if (self.world > 1 and not sync) else nullcontext()
+                for j, batch in enumerate(micro_batches):
+                    sync = j == len(micro_batches) - 1
+                    ctx = wrapped.no_sync() if (self.parallel and not sync) else nullcontext()
                     with ctx, self._autocast():
                         logits = wrapped(batch)
-                        loss = loss_fn(logits, batch, state) / len(chunks)
+                        if statistic is not None and state.batch_stats is None:  # one micro-batch per rank
+                            local = statistic(logits.detach(), batch)
+                            state.batch_stats = dist.all_gather_cat(local) if self.parallel else local
+                        loss = loss_fn(logits, batch, state) / len(micro_batches)
                     loss.backward()
                     total_loss += float(loss.detach())
                 if cfg.max_grad_norm is not None:
@@ -241,7 +296,7 @@ class Trainer:
                     score = float(metrics["score"])
                     if best_score is None or score > best_score:
                         best_score, best_step, bad = score, state.step, 0
-                        best_weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                        best_weights = _cpu_copy(trainable_state(model))
                     else:
                         bad += 1
                     if cfg.patience is not None and bad >= cfg.patience:
@@ -253,11 +308,11 @@ class Trainer:
         if bar is not None:
             bar.close()
         if best_weights is not None:
-            model.load_state_dict(best_weights)
+            load_trainable_state(model, best_weights)
         model.eval()
-        save_ckpt()
         return FitResult(model=model, steps=state.step, best_step=best_step, best_score=best_score,
-                         history=history, stopped_early=stopped)
+                         history=history, stopped_early=stopped, ckpt_bytes=written,
+                         trained_steps=state.step - start_step)
 
     @torch.no_grad()
     def predict(self, model: torch.nn.Module, data, *, batch_size: int = 256, collate: Callable | None = None) -> torch.Tensor:

@@ -101,3 +101,72 @@ def test_confidence_defaults_agree_everywhere():
     assert load_config(burns2023.Config, preset_path("burns2023", "default")).confidence == bare
     with pytest.raises(ValueError, match="no confidence settings"):
         LossSpec(name="xent", confidence=ConfidenceSettings())
+
+
+# ---- the confidence loss's threshold spans the logical batch (all micro-batches, all ranks) ------------------
+def _confidence_targets(grad_accum: int, rank: int = 0, world: int = 1, prior: str = "balanced") -> dict:
+    """Train a head with the confidence loss; return {(step, example id): the target the loss trained on}."""
+    import repro.losses as losses
+    from repro.models import LinearHead
+    from repro.trainer import Trainer, TrainerConfig
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 6, generator=g)
+    data = {"x": x, "target": torch.sigmoid(2 * x[:, 0] + torch.randn(64, generator=g)), "id": torch.arange(64)}
+    seen: dict = {}
+    current: dict = {}
+    original = losses.confidence_loss
+
+    def recording(logits, weak_pos, alpha, threshold, weight=None):
+        p = torch.softmax(logits.detach().float(), -1)[:, 1]
+        target = (1 - alpha) * weak_pos + alpha * harden(p, threshold)
+        for i, t in zip(current["batch"]["id"].tolist(), target.tolist()):
+            seen[(current["state"].step, i)] = t
+        return original(logits, weak_pos, alpha, threshold, weight)
+
+    inner = make_loss(LossSpec(name="confidence", confidence=ConfidenceSettings(alpha_max=1.0, warmup_frac=0.0,
+                                                                                  prior=prior)))
+
+    def loss(logits, batch, state):
+        current.update(batch=batch, state=state)
+        return inner(logits, batch, state)
+    if hasattr(inner, "batch_statistic"):
+        loss.batch_statistic = inner.batch_statistic
+    losses.confidence_loss = recording
+    try:
+        torch.manual_seed(0)
+        head = LinearHead(6)
+        torch.nn.init.normal_(head.linear.weight, std=0.5)  # predictions spread from the first step
+        Trainer(TrainerConfig(lr=0.05, epochs=2, batch_size=16, grad_accum=grad_accum, warmup_frac=0.0,
+                              max_grad_norm=None), device="cpu").fit(head, data, loss, seed=1)
+    finally:
+        losses.confidence_loss = original
+    return seen
+
+
+def _rank_targets(rank: int, world: int, init_file: str, out: str, prior: str) -> None:
+    torch.set_num_threads(1)
+    torch.distributed.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    try:
+        torch.save(_confidence_targets(1, rank, world, prior), f"{out}.{rank}")
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+@pytest.mark.parametrize("prior", ["balanced", "weak_mean"])
+def test_confidence_targets_identical_for_one_or_four_micro_batches(prior):
+    """The paper's hardening threshold is a quantile over the batch of 32; with gradient accumulation each
+    micro-batch alone would harden differently (a micro-batch of one example: always 0)."""
+    one = _confidence_targets(grad_accum=1, prior=prior)
+    four = _confidence_targets(grad_accum=4, prior=prior)
+    assert len(one) == 2 * 64 and set(four) == set(one)
+    assert all(abs(one[k] - four[k]) < 1e-6 for k in one), "1 x 4 micro-batches hardened differently than 1 x 1"
+    assert 0.3 < sum(one.values()) / len(one) < 0.7
+
+
+def test_confidence_targets_identical_on_two_ranks(tmp_path):
+    import torch.multiprocessing as mp
+    one = _confidence_targets(grad_accum=1)
+    mp.spawn(_rank_targets, args=(2, str(tmp_path / "init"), str(tmp_path / "t"), "balanced"), nprocs=2)
+    two = {**torch.load(tmp_path / "t.0"), **torch.load(tmp_path / "t.1")}
+    assert set(two) == set(one)
+    assert all(abs(one[k] - two[k]) < 1e-6 for k in one), "2 ranks hardened differently than 1 process"
