@@ -86,7 +86,12 @@ class TrainerConfig(BaseModel):
     max_grad_norm: float | None = Field(1.0, description="gradient clipping; None disables")
     eval_every: int | None = Field(None, ge=1, description="steps between evaluations; None = once per epoch")
     patience: int | None = Field(None, ge=1, description="evaluations without improvement before stopping")
-    bf16: Literal["auto", "on", "off"] = Field("auto", description="bf16 autocast: auto = on CUDA only")
+    bf16: Literal["auto", "on", "off"] = Field(
+        "auto", description="bf16 autocast of the forward pass (auto = on CUDA only); trained weights and the "
+        "optimiser stay float32 (master weights), frozen weights keep the model's dtype")
+    gradient_checkpointing: bool = Field(
+        False, description="finetuning: recompute each block's activations in the backward pass (less memory, "
+        "about a third more compute); heads ignore it")
     ckpt_every: int | None = Field(None, ge=1, description="steps between checkpoints (also at each eval)")
     progress: bool = Field(False, description="show a tqdm bar for this fit")
 

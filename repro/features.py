@@ -3,7 +3,8 @@
 Feature extraction dominates a CPU run, so: one forward pass serves every depth of the same backbone
 (``output_hidden_states``: the static embeddings, 3 layers and 6 layers of MPNet come from one pass),
 texts are sorted by length so batches carry little padding, and each result is cached under a content
-hash of all of its inputs.
+hash of all of its inputs. Under ``torchrun`` each rank embeds every world-th text of that order (on its own
+device), the ranks exchange their parts, and rank 0 alone writes the cache entry.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections import defaultdict
 
 import torch
 
+from . import dist
 from .cache import Cache, fingerprint
 from .models import ModelConfig, default_device, load_backbone, load_tokenizer, model_identity, pool, resolve, torch_dtype
 
@@ -42,15 +44,16 @@ def _run(cfgs: list[ModelConfig], texts: list[str]) -> dict[int, dict]:
     depths = [c.layers for c in cfgs]
     deepest = None if any(d is None for d in depths) else max(depths)
     dtype = torch_dtype(base.dtype)
-    body = load_backbone(base, path=path, layers=deepest).eval()
+    body = load_backbone(base, path=path, layers=deepest, dtype=dtype).eval()
     tok = load_tokenizer(base, path=path)
     device = default_device()
     body.to(device)
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    rank, world = dist.rank_world()
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))[rank::world]  # this rank's share
     outs: dict[int, list[torch.Tensor]] = defaultdict(list)
     from tqdm.auto import tqdm
-    bar = tqdm(range(0, len(texts), base.batch_size), desc=f"features {base.display()}", leave=False,
-               dynamic_ncols=True)
+    bar = tqdm(range(0, len(order), base.batch_size), desc=f"features {base.display()}", leave=False,
+               dynamic_ncols=True, disable=rank != 0)
     for start in bar:
         chunk = [texts[i] for i in order[start : start + base.batch_size]]
         enc = tok(chunk, padding=True, truncation=True, max_length=base.max_length, return_tensors="pt").to(device)
@@ -60,9 +63,18 @@ def _run(cfgs: list[ModelConfig], texts: list[str]) -> dict[int, dict]:
         for j, d in enumerate(depths):
             h = hs[-1] if d is None else hs[d]
             outs[j].append(pool(h.float(), enc["attention_mask"], base.pooling).cpu())
-    inv = torch.empty(len(texts), dtype=torch.long)
-    inv[torch.tensor(order)] = torch.arange(len(texts))
-    return {j: {"x": torch.cat(v)[inv].contiguous(), "params": _count_params(body, depths[j])} for j, v in outs.items()}
+    params = {j: _count_params(body, d) for j, d in enumerate(depths)}
+    del body
+    mine = {j: torch.cat(outs[j]) if outs[j] else torch.empty(0) for j in range(len(depths))}
+    parts = dist.all_gather_objects((order, mine))  # every rank needs every feature (heads train on each rank)
+    index = torch.tensor([i for o, _ in parts for i in o], dtype=torch.long)
+    result = {}
+    for j in range(len(depths)):
+        x = torch.cat([m[j] for o, m in parts if o])
+        full = torch.empty((len(texts), *x.shape[1:]), dtype=x.dtype)
+        full[index] = x
+        result[j] = {"x": full.contiguous(), "params": params[j]}
+    return result
 
 
 def extract(cfgs: list[ModelConfig], texts: list[str], cache: Cache) -> list[dict]:
@@ -70,8 +82,9 @@ def extract(cfgs: list[ModelConfig], texts: list[str], cache: Cache) -> list[dic
     texts_fp = fingerprint(texts)
     keys = [feature_key(c, texts_fp) for c in cfgs]
     results: list[dict | None] = [None] * len(cfgs)
+    present = dist.broadcast_object([cache.has("features", k) for k in keys])  # rank 0 decides for all
     for i, k in enumerate(keys):
-        if cache.has("features", k):
+        if present[i]:
             results[i] = cache.load("features", k)
             cache.hits.append(f"features/{k}")
     groups: dict[tuple, list[int]] = defaultdict(list)

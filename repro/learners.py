@@ -112,12 +112,12 @@ class FinetuneLearner:
     """Finetune the backbone on texts (``--finetune``); selection by early stopping on the validation targets."""
 
     def __init__(self, model_cfg: ModelConfig, texts: list[str], trainer_cfg: TrainerConfig,
-                 ckpt_root: Path | None = None):
+                 ckpt_dir: Path | None = None):
         self.model_cfg = model_cfg
         self.texts = texts
         self.trainer = Trainer(trainer_cfg)
         self.tok = load_tokenizer(model_cfg)
-        self.ckpt_root = ckpt_root
+        self.ckpt_dir = ckpt_dir
 
     def _collate(self, items):
         texts = [t for t, _, _ in items]
@@ -133,9 +133,9 @@ class FinetuneLearner:
                  float(weights[j]) if weights is not None else None) for j, i in enumerate(index)]
 
     def fit(self, train_index, train_targets, loss: LossFn, val_index, val_targets, *, seed: int = 0,
-            weights: torch.Tensor | None = None, ckpt_name: str | None = None) -> Fitted:
+            weights: torch.Tensor | None = None) -> Fitted:
         seed_everything(seed)
-        model = TextClassifier(self.model_cfg)
+        model = TextClassifier(self.model_cfg, gradient_checkpointing=self.trainer.cfg.gradient_checkpointing)
         rows = self._rows(train_index, train_targets, weights)
         val_rows = self._rows(val_index)
 
@@ -143,10 +143,11 @@ class FinetuneLearner:
             logits = self.trainer.predict(m, val_rows, collate=self._collate, batch_size=64)
             return {"score": _val_score(logits, val_targets)}
 
-        ckpt = (self.ckpt_root / ckpt_name) if (self.ckpt_root and ckpt_name) else None
-        res = self.trainer.fit(model, rows, loss, seed=seed, evaluate=evaluate, collate=self._collate, ckpt_dir=ckpt)
+        res = self.trainer.fit(model, rows, loss, seed=seed, evaluate=evaluate, collate=self._collate,
+                               ckpt_dir=self.ckpt_dir)
 
         def predict(index):
             logits = self.trainer.predict(res.model, self._rows(index), collate=self._collate, batch_size=64)
             return torch.softmax(logits, -1)[:, 1]
-        return Fitted(predict, {"best_step": res.best_step, "steps": res.steps, "val_score": res.best_score})
+        return Fitted(predict, {"best_step": res.best_step, "steps": res.steps, "val_score": res.best_score,
+                                "trained_steps": res.trained_steps, "ckpt_bytes": res.ckpt_bytes})

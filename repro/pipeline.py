@@ -105,12 +105,13 @@ class Context:
             return fingerprint("head", feature_key(cfg, tfp), self.cfg.head)
         return fingerprint("finetune", model_identity(cfg), cfg, self.finetune, tfp)
 
-    def learner(self, cfg: ModelConfig, texts: list[str] | None = None):
-        """The learner for a backbone: a head on frozen features, or the finetuned backbone."""
+    def learner(self, cfg: ModelConfig, texts: list[str] | None = None, ckpt_dir=None):
+        """The learner for a backbone: a head on frozen features, or the finetuned backbone (resumable from
+        ``ckpt_dir``)."""
         texts = texts if texts is not None else self.task().texts
         if self.finetune is None:
             return HeadLearner(self.features([cfg], texts)[0]["x"], self.cfg.head)
-        return FinetuneLearner(cfg, texts, self.finetune, ckpt_root=self.cache.root / "checkpoints")
+        return FinetuneLearner(cfg, texts, self.finetune, ckpt_dir=ckpt_dir)
 
     # ---- one cached training stage ------------------------------------------------------------------------
     def train(self, stage: str, cfg: ModelConfig, index: torch.Tensor, targets: torch.Tensor, loss: LossSpec,
@@ -122,12 +123,14 @@ class Context:
         pool_n = len(texts if texts is not None else self.task().texts)
 
         def compute():
-            learner = self.learner(cfg, texts)
-            fn = make_loss(loss)
-            kw = {"ckpt_name": key} if self.finetune is not None else {}
-            fitted = learner.fit(index, targets, fn, val_index, val_targets, seed=seed, weights=weights, **kw)
+            learner = self.learner(cfg, texts, ckpt_dir=self.cache.checkpoint_dir(key))
+            fitted = learner.fit(index, targets, make_loss(loss), val_index, val_targets, seed=seed, weights=weights)
             prob = fitted.predict(torch.arange(pool_n)).float()
+            if "ckpt_bytes" in fitted.info:
+                self.log(f"{stage} {cfg.display()}: {fitted.info['trained_steps']} steps trained, "
+                         f"{fitted.info['ckpt_bytes'] / 2**20:.1f} MiB of checkpoints written")
             return {"prob": prob, "info": fitted.info}
 
         out = self.cache.stage(stage.split("/")[0], key, compute)
+        self.cache.drop_checkpoint(key)  # the result is stored (or not wanted): the resumable state is not needed
         return Stage(key, out["prob"], out["info"])
