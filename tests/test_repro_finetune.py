@@ -149,3 +149,38 @@ def test_gradient_checkpointing_flag_recomputes_and_gives_the_same_gradients(tin
         make_loss(LossSpec())(model(batch), batch, None).backward()
         grads.append(torch.cat([p.grad.flatten() for p in model.body.parameters() if p.grad is not None]))
     assert grads[0].abs().sum() > 0 and torch.allclose(grads[0], grads[1], rtol=1e-4, atol=1e-5)
+
+
+def _extract_on_rank(rank: int, world: int, init_file: str, model: str, root: str) -> None:
+    import repro.cache as cache_mod
+    import repro.features as features
+    torch.set_num_threads(1)
+    torch.distributed.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    embedded, writes = [], []
+    tokenizer = features.load_tokenizer
+
+    def counting_tokenizer(*a, **kw):
+        tok = tokenizer(*a, **kw)
+        return lambda texts, **k: (embedded.extend(texts), tok(texts, **k))[1]
+    features.load_tokenizer = counting_tokenizer
+    opener = cache_mod.atomic_open
+    cache_mod.atomic_open = lambda *a, **k: (writes.append(str(a[0])), opener(*a, **k))[1]
+    try:
+        cfg = ModelConfig(name=model, kind="causal", pooling="last", dtype="float32", max_length=16, batch_size=4)
+        x = features.extract([cfg], TEXTS, Cache(f"{root}/cache"))[0]["x"]
+        torch.save({"x": x, "embedded": embedded, "writes": writes}, f"{root}/rank{rank}.pt")
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_feature_extraction_is_split_over_ranks_and_written_once(tiny_gpt2, tmp_path):
+    import torch.multiprocessing as mp
+    from repro.features import extract
+    cfg = ModelConfig(name=tiny_gpt2, kind="causal", pooling="last", dtype="float32", max_length=16, batch_size=4)
+    one = extract([cfg], TEXTS, Cache(tmp_path / "single"))[0]["x"]
+    mp.spawn(_extract_on_rank, args=(2, str(tmp_path / "init"), tiny_gpt2, str(tmp_path)), nprocs=2)
+    r0, r1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=False) for r in (0, 1))
+    assert torch.allclose(r0["x"], one, atol=1e-5) and torch.equal(r0["x"], r1["x"])  # every rank has all
+    assert sorted(r0["embedded"] + r1["embedded"]) == sorted(TEXTS) and len(r1["embedded"]) == len(TEXTS) // 2
+    assert len(r0["writes"]) == 1 and not r1["writes"]  # one cache entry, from rank 0
