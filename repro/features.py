@@ -8,6 +8,7 @@ device), the ranks exchange their parts, and rank 0 alone writes the cache entry
 """
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 
 import torch
@@ -37,8 +38,12 @@ def _count_params(body, layers: int | None) -> int:
 
 
 @torch.inference_mode()
-def _run(cfgs: list[ModelConfig], texts: list[str]) -> dict[int, dict]:
+def _run(cfgs: list[ModelConfig], texts: list[str], log=None) -> dict[int, dict]:
     """One pass of the deepest requested depth; returns {position in cfgs: {"x", "params"}}."""
+    t0 = time.perf_counter()
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+    tokens = 0
     base = cfgs[0]
     path = resolve(base)
     depths = [c.layers for c in cfgs]
@@ -57,6 +62,7 @@ def _run(cfgs: list[ModelConfig], texts: list[str]) -> dict[int, dict]:
     for start in bar:
         chunk = [texts[i] for i in order[start : start + base.batch_size]]
         enc = tok(chunk, padding=True, truncation=True, max_length=base.max_length, return_tensors="pt").to(device)
+        tokens += int(enc["attention_mask"].sum())
         with torch.autocast(device_type=device.type, dtype=dtype, enabled=dtype != torch.float32):
             hs = body(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
                       output_hidden_states=True).hidden_states
@@ -65,6 +71,12 @@ def _run(cfgs: list[ModelConfig], texts: list[str]) -> dict[int, dict]:
             outs[j].append(pool(h.float(), enc["attention_mask"], base.pooling).cpu())
     params = {j: _count_params(body, d) for j, d in enumerate(depths)}
     del body
+    if log is not None:
+        secs = time.perf_counter() - t0
+        mem = (f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB" if torch.cuda.is_available()
+               else "peak GPU memory n/a (CPU)")
+        log(f"features {base.display()}: {len(order)} texts on this rank in {secs:.1f} s, "
+            f"{tokens / max(secs, 1e-9):,.0f} tokens/s, {mem}")
     mine = {j: torch.cat(outs[j]) if outs[j] else torch.empty(0) for j in range(len(depths))}
     parts = dist.all_gather_objects((order, mine))  # every rank needs every feature (heads train on each rank)
     index = torch.tensor([i for o, _ in parts for i in o], dtype=torch.long)
@@ -77,8 +89,9 @@ def _run(cfgs: list[ModelConfig], texts: list[str]) -> dict[int, dict]:
     return result
 
 
-def extract(cfgs: list[ModelConfig], texts: list[str], cache: Cache) -> list[dict]:
-    """Features for every config (same order). Configs sharing a backbone share one forward pass."""
+def extract(cfgs: list[ModelConfig], texts: list[str], cache: Cache, log=None) -> list[dict]:
+    """Features for every config (same order). Configs sharing a backbone share one forward pass; ``log``
+    receives one line per pass (time, tokens/s, peak GPU memory)."""
     texts_fp = fingerprint(texts)
     keys = [feature_key(c, texts_fp) for c in cfgs]
     results: list[dict | None] = [None] * len(cfgs)
@@ -92,7 +105,7 @@ def extract(cfgs: list[ModelConfig], texts: list[str], cache: Cache) -> list[dic
         if results[i] is None:
             groups[(c.name, c.revision, c.pooling, c.kind, c.max_length, c.dtype, c.batch_size)].append(i)
     for members in groups.values():
-        computed = _run([cfgs[i] for i in members], texts)
+        computed = _run([cfgs[i] for i in members], texts, log)
         for j, i in enumerate(members):
             results[i] = computed[j]
             cache.misses.append(f"features/{keys[i]}")

@@ -150,4 +150,5 @@ class FinetuneLearner:
             logits = self.trainer.predict(res.model, self._rows(index), collate=self._collate, batch_size=64)
             return torch.softmax(logits, -1)[:, 1]
         return Fitted(predict, {"best_step": res.best_step, "steps": res.steps, "val_score": res.best_score,
-                                "trained_steps": res.trained_steps, "ckpt_bytes": res.ckpt_bytes})
+                                "trained_steps": res.trained_steps, "ckpt_bytes": res.ckpt_bytes,
+                                "tokens": res.tokens})

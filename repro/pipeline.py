@@ -15,6 +15,7 @@ see; a student's come from a :class:`repro.tasks.WeakLabelled`, never from ``tas
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import torch
@@ -35,6 +36,22 @@ class Stage:
     key: str
     prob: torch.Tensor
     info: dict = field(default_factory=dict)
+
+
+class StageMeter:
+    """Wall time, training tokens per second and peak GPU memory of one training stage (for the run log)."""
+
+    def __init__(self):
+        self.t0 = time.perf_counter()
+        if torch.cuda.is_available():
+            torch.cuda.reset_peak_memory_stats()
+
+    def summary(self, info: dict) -> str:
+        secs = time.perf_counter() - self.t0
+        mem = (f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB"
+               if torch.cuda.is_available() else "peak GPU memory n/a (CPU)")
+        return (f"{info['trained_steps']} steps trained in {secs:.1f} s, {info['tokens'] / max(secs, 1e-9):,.0f} "
+                f"tokens/s, {mem}, {info['ckpt_bytes'] / 2**20:.1f} MiB of checkpoints written")
 
 
 def stage_key(stage: str, learner: str, task: str, *, index: torch.Tensor, targets: torch.Tensor, loss: LossSpec,
@@ -94,7 +111,7 @@ class Context:
         tfp = fingerprint(texts)
         missing = [c for c in cfgs if feature_key(c, tfp) not in self._features]
         if missing:
-            for c, f in zip(missing, extract(missing, texts, self.cache)):
+            for c, f in zip(missing, extract(missing, texts, self.cache, log=self.log)):
                 self._features[feature_key(c, tfp)] = f
         return [self._features[feature_key(c, tfp)] for c in cfgs]
 
@@ -123,12 +140,12 @@ class Context:
         pool_n = len(texts if texts is not None else self.task().texts)
 
         def compute():
+            meter = StageMeter()
             learner = self.learner(cfg, texts, ckpt_dir=self.cache.checkpoint_dir(key))
             fitted = learner.fit(index, targets, make_loss(loss), val_index, val_targets, seed=seed, weights=weights)
             prob = fitted.predict(torch.arange(pool_n)).float()
-            if "ckpt_bytes" in fitted.info:
-                self.log(f"{stage} {cfg.display()}: {fitted.info['trained_steps']} steps trained, "
-                         f"{fitted.info['ckpt_bytes'] / 2**20:.1f} MiB of checkpoints written")
+            if "ckpt_bytes" in fitted.info:  # finetuning: what a GPU user watches
+                self.log(f"{stage} {cfg.display()}: " + meter.summary(fitted.info))
             return {"prob": prob, "info": fitted.info}
 
         out = self.cache.stage(stage.split("/")[0], key, compute)

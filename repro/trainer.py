@@ -69,6 +69,7 @@ class FitResult:
     stopped_early: bool = False
     ckpt_bytes: int = 0  # bytes of checkpoints written by this fit
     trained_steps: int = 0  # optimiser steps taken by this fit (fewer than ``steps`` after a resume)
+    tokens: int = 0  # non-padding tokens this rank trained on (batches with an ``attention_mask``)
 
 
 def seed_everything(seed: int) -> None:
@@ -211,6 +212,7 @@ class Trainer:
             best_score, best_step, best_weights, bad = saved["best_score"], saved["best_step"], saved["best_weights"], saved["bad"]
             history = saved["history"]
         start_step = state.step
+        tokens = 0
 
         def save_ckpt() -> None:
             nonlocal written
@@ -255,6 +257,7 @@ class Trainer:
                     chunks = mine.chunk(micro) if len(mine) >= micro else [mine]
                 micro_batches = [_to(c if isinstance(c, dict) else self._gather(data, c, collate), self.device)
                                  for c in chunks]
+                tokens += sum(int(b["attention_mask"].sum()) for b in micro_batches if "attention_mask" in b)
                 state.batch_stats = None
                 if statistic is not None and len(micro_batches) > 1:
                     # The whole logical batch's statistic before any gradient: a no-grad pass over every
@@ -312,7 +315,7 @@ class Trainer:
         model.eval()
         return FitResult(model=model, steps=state.step, best_step=best_step, best_score=best_score,
                          history=history, stopped_early=stopped, ckpt_bytes=written,
-                         trained_steps=state.step - start_step)
+                         trained_steps=state.step - start_step, tokens=tokens)
 
     @torch.no_grad()
     def predict(self, model: torch.nn.Module, data, *, batch_size: int = 256, collate: Callable | None = None) -> torch.Tensor:
