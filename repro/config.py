@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 __all__ = ["RecipeConfig", "ConfigError", "load_config", "apply_overrides", "TaskConfig", "LoraSpec", "ModelConfig",
            "Dtype", "TrainerConfig", "HEAD_TRAINING", "FINETUNE_TRAINING", "HeadConfig", "Prior", "ConfidenceSettings",
@@ -104,6 +104,12 @@ FINETUNE_TRAINING = TrainerConfig(lr=2e-5, epochs=2, batch_size=32, warmup_frac=
                                   eval_every=50, patience=4, progress=True)
 
 
+def _over(defaults: TrainerConfig, value: Any) -> Any:
+    """A partial trainer mapping (a preset's or ``--set finetune_trainer.batch_size=8``) changes only the keys it
+    names: the others keep the learner's defaults, not TrainerConfig's generic field defaults."""
+    return {**defaults.model_dump(), **value} if isinstance(value, dict) else value
+
+
 class HeadConfig(BaseModel):
     """How logistic heads are trained and regularised."""
     model_config = ConfigDict(extra="forbid")
@@ -112,6 +118,11 @@ class HeadConfig(BaseModel):
     early_stopping: bool = Field(False, description="also pick the stopping epoch on the validation targets; "
                                  "off: train each L2 candidate to (near) convergence, select L2 only")
     trainer: TrainerConfig = Field(default_factory=lambda: HEAD_TRAINING.model_copy())
+
+    @field_validator("trainer", mode="before")
+    @classmethod
+    def _over_head_defaults(cls, value: Any) -> Any:
+        return _over(HEAD_TRAINING, value)
 
 
 Prior = Literal["balanced", "weak_mean", "rolling_median"]
@@ -156,6 +167,11 @@ class RecipeConfig(BaseModel):
     head: HeadConfig = Field(default_factory=HeadConfig, description="frozen-feature mode: heads and their L2 grid")
     finetune_trainer: TrainerConfig = Field(default_factory=lambda: FINETUNE_TRAINING.model_copy(),
                                             description="--finetune mode: how backbones are finetuned")
+
+    @field_validator("finetune_trainer", mode="before")
+    @classmethod
+    def _over_finetune_defaults(cls, value: Any) -> Any:
+        return _over(FINETUNE_TRAINING, value)
 
 
 class ConfigError(Exception):

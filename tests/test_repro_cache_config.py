@@ -163,3 +163,14 @@ def test_list_prints_whole_recipe_ids_when_not_a_terminal(capsys):
     assert rows[0] == ["recipe", "paper", "presets", "title"]
     assert [r[0] for r in rows[1:]] == recipes.available()
     assert rows[2][:3] == ["guo2024reliability", "guo2024improving", "default"]
+
+
+def test_partial_trainer_override_keeps_the_learners_defaults():
+    """`--set finetune_trainer.batch_size=8` on the default preset changed epochs 2 -> 10 and lr 2e-5 -> 1e-3."""
+    from repro.config import FINETUNE_TRAINING, HEAD_TRAINING, load_config
+    from repro.recipes import preset_path
+    from repro.recipes.burns2023 import Config
+    cfg = load_config(Config, preset_path("burns2023", "default"),
+                      {"finetune_trainer.batch_size": 8, "head.trainer.epochs": 7})
+    assert cfg.finetune_trainer == FINETUNE_TRAINING.model_copy(update={"batch_size": 8})
+    assert cfg.head.trainer == HEAD_TRAINING.model_copy(update={"epochs": 7})

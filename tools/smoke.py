@@ -116,22 +116,30 @@ def make_fixtures(work: Path) -> dict[str, Path]:
 
 
 # ---- preset overrides --------------------------------------------------------------------------------------------
-def _tiny_for(model: dict, tiny: dict[str, Path]) -> dict:
-    """The preset's model entry with its weights replaced by the tiny model of the same family."""
+def _tiny_for(model: dict, tiny: dict[str, Path], update: dict | None = None) -> dict:
+    """The preset's model entry with its weights replaced by the tiny model of the same family (and the
+    nested fields of ``update`` changed, e.g. ``{"lora": {"dropout": 0.0}}`` where the entry has LoRA)."""
     name = model["name"].lower()
     family = "gpt2" if "gpt2" in name else "qwen2" if "qwen" in name else "bert"
-    return {**model, "name": str(tiny[family]), "max_length": min(model.get("max_length", 64), 64)}
+    out = {**model, "name": str(tiny[family]), "max_length": min(model.get("max_length", 64), 64)}
+    for k, v in (update or {}).items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = {**out[k], **v}
+        elif not isinstance(v, dict):
+            out[k] = v
+    return out
 
 
-def overrides(recipe: str, preset: str, tiny: dict[str, Path], finetune: bool = False) -> list[str]:
+def overrides(recipe: str, preset: str, tiny: dict[str, Path], finetune: bool = False,
+              model_update: dict | None = None) -> list[str]:
     """``--set`` arguments that run ``recipe --preset preset`` at tiny scale, keeping every other setting."""
     data = yaml.safe_load((PRESETS_DIR / recipe / "presets" / f"{preset}.yaml").read_text(encoding="utf-8"))
     defaults = {"weak": {"name": "minilm-l6"}, "strong": {"name": "mpnet-base", "layers": 6}}
     sets: dict[str, object] = {"seeds": 1}
     for slot in ("weak", "strong"):
-        sets[slot] = _tiny_for(data.get(slot, defaults[slot]), tiny)
+        sets[slot] = _tiny_for(data.get(slot, defaults[slot]), tiny, model_update)
     if "ladder" in data:
-        sets["ladder"] = [_tiny_for(m, tiny) for m in data["ladder"]]
+        sets["ladder"] = [_tiny_for(m, tiny, model_update) for m in data["ladder"]]
     elif recipe == "burns2023":  # the default ladder (packaged MPNet depths) -> tiny BERT depths
         sets["ladder"] = [{"name": str(tiny["bert"]), "layers": 0}, {"name": str(tiny["bert"]), "layers": 1}]
     task = data.get("task", {})
@@ -150,13 +158,14 @@ def overrides(recipe: str, preset: str, tiny: dict[str, Path], finetune: bool = 
     return [f"{k}={json.dumps(v)}" for k, v in sets.items()]  # JSON is YAML: --set parses it
 
 
-def command(run: str, tiny: dict[str, Path], out: Path, cache: Path, nproc: int = 1) -> list[str]:
+def command(run: str, tiny: dict[str, Path], out: Path, cache: Path, nproc: int = 1,
+            model_update: dict | None = None) -> list[str]:
     recipe, preset, *mode = run.split(":")
     finetune = mode == ["finetune"]
     launcher = ([sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
                  "-m", "repro"] if nproc > 1 else [sys.executable, "-m", "repro"])
     cmd = [*launcher, "run", recipe, "--preset", preset, "--out", str(out), "--cache-dir", str(cache)]
-    for s in overrides(recipe, preset, tiny, finetune):
+    for s in overrides(recipe, preset, tiny, finetune, model_update):
         cmd += ["--set", s]
     return cmd + (["--finetune"] if finetune else [])
 
@@ -171,13 +180,15 @@ def environment(device: str) -> dict[str, str]:
     return env
 
 
-def run_one(run: str, work: Path, device: str, nproc: int = 1, tiny: dict | None = None) -> Path:
-    """Run one preset at tiny scale; returns its run folder (results.json ...). Raises on failure."""
+def run_one(run: str, work: Path, device: str, nproc: int = 1, tiny: dict | None = None,
+            model_update: dict | None = None, tag: str = "") -> Path:
+    """Run one preset at tiny scale (``model_update``: see :func:`_tiny_for`); returns its run folder
+    (results.json ...). Raises on failure."""
     tiny = tiny or make_fixtures(work)
-    tag = run.replace(":", "-") + (f"-n{nproc}" if nproc > 1 else "")
+    tag = run.replace(":", "-") + (f"-n{nproc}" if nproc > 1 else "") + tag
     out, cache = work / "runs" / tag, work / "cache" / tag
     t0 = time.perf_counter()
-    proc = subprocess.run(command(run, tiny, out, cache, nproc), env=environment(device), cwd=ROOT,
+    proc = subprocess.run(command(run, tiny, out, cache, nproc, model_update), env=environment(device), cwd=ROOT,
                           capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
