@@ -8,13 +8,13 @@ device), the ranks exchange their parts, and rank 0 alone writes the cache entry
 """
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 
 import torch
 
 from . import dist
 from .cache import Cache, fingerprint
+from .meter import Meter
 from .models import ModelConfig, default_device, load_backbone, load_tokenizer, model_identity, pool, resolve, torch_dtype
 
 __all__ = ["extract", "feature_key"]
@@ -40,9 +40,7 @@ def _count_params(body, layers: int | None) -> int:
 @torch.inference_mode()
 def _run(cfgs: list[ModelConfig], texts: list[str], log=None) -> dict[int, dict]:
     """One pass of the deepest requested depth; returns {position in cfgs: {"x", "params"}}."""
-    t0 = time.perf_counter()
-    if torch.cuda.is_available():
-        torch.cuda.reset_peak_memory_stats()
+    meter = Meter()
     tokens = 0
     base = cfgs[0]
     path = resolve(base)
@@ -72,11 +70,7 @@ def _run(cfgs: list[ModelConfig], texts: list[str], log=None) -> dict[int, dict]
     params = {j: _count_params(body, d) for j, d in enumerate(depths)}
     del body
     if log is not None:
-        secs = time.perf_counter() - t0
-        mem = (f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB" if torch.cuda.is_available()
-               else "peak GPU memory n/a (CPU)")
-        log(f"features {base.display()}: {len(order)} texts on this rank in {secs:.1f} s, "
-            f"{tokens / max(secs, 1e-9):,.0f} tokens/s, {mem}")
+        log(f"features {base.display()}: {len(order)} texts on this rank, {meter.line(tokens)}")
     mine = {j: torch.cat(outs[j]) if outs[j] else torch.empty(0) for j in range(len(depths))}
     parts = dist.all_gather_objects((order, mine))  # every rank needs every feature (heads train on each rank)
     index = torch.tensor([i for o, _ in parts for i in o], dtype=torch.long)

@@ -88,6 +88,8 @@ class HeadLearner:
 
             def penalised(logits, batch, state, _l2=l2, _head=head):
                 return loss(logits, batch, state) + 0.5 * _l2 * _head.linear.weight.pow(2).sum()
+            if hasattr(loss, "batch_statistic"):  # e.g. the confidence loss's threshold over the logical batch
+                penalised.batch_statistic = loss.batch_statistic
 
             def evaluate(model):
                 return {"score": _val_score(model(xval), val_targets)}

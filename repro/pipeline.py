@@ -15,7 +15,6 @@ see; a student's come from a :class:`repro.tasks.WeakLabelled`, never from ``tas
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import torch
@@ -24,6 +23,7 @@ from .config import LossSpec, RecipeConfig, TrainerConfig
 from .features import extract, feature_key
 from .learners import LEARNER_VERSION, FinetuneLearner, HeadLearner
 from .losses import make_loss
+from .meter import Meter
 from .metrics import accuracy, auroc
 from .models import ModelConfig, model_identity
 from .tasks import Splits, Task, load_task, make_splits
@@ -36,22 +36,6 @@ class Stage:
     key: str
     prob: torch.Tensor
     info: dict = field(default_factory=dict)
-
-
-class StageMeter:
-    """Wall time, training tokens per second and peak GPU memory of one training stage (for the run log)."""
-
-    def __init__(self):
-        self.t0 = time.perf_counter()
-        if torch.cuda.is_available():
-            torch.cuda.reset_peak_memory_stats()
-
-    def summary(self, info: dict) -> str:
-        secs = time.perf_counter() - self.t0
-        mem = (f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB"
-               if torch.cuda.is_available() else "peak GPU memory n/a (CPU)")
-        return (f"{info['trained_steps']} steps trained in {secs:.1f} s, {info['tokens'] / max(secs, 1e-9):,.0f} "
-                f"tokens/s, {mem}, {info['ckpt_bytes'] / 2**20:.1f} MiB of checkpoints written")
 
 
 def stage_key(stage: str, learner: str, task: str, *, index: torch.Tensor, targets: torch.Tensor, loss: LossSpec,
@@ -140,12 +124,14 @@ class Context:
         pool_n = len(texts if texts is not None else self.task().texts)
 
         def compute():
-            meter = StageMeter()
+            meter = Meter()
             learner = self.learner(cfg, texts, ckpt_dir=self.cache.checkpoint_dir(key))
             fitted = learner.fit(index, targets, make_loss(loss), val_index, val_targets, seed=seed, weights=weights)
             prob = fitted.predict(torch.arange(pool_n)).float()
             if "ckpt_bytes" in fitted.info:  # finetuning: what a GPU user watches
-                self.log(f"{stage} {cfg.display()}: " + meter.summary(fitted.info))
+                i = fitted.info
+                self.log(f"{stage} {cfg.display()}: {i['trained_steps']} steps trained, {meter.line(i['tokens'])}, "
+                         f"{i['ckpt_bytes'] / 2**20:.1f} MiB of checkpoints written")
             return {"prob": prob, "info": fitted.info}
 
         out = self.cache.stage(stage.split("/")[0], key, compute)

@@ -170,3 +170,21 @@ def test_confidence_targets_identical_on_two_ranks(tmp_path):
     two = {**torch.load(tmp_path / "t.0"), **torch.load(tmp_path / "t.1")}
     assert set(two) == set(one)
     assert all(abs(one[k] - two[k]) < 1e-6 for k in one), "2 ranks hardened differently than 1 process"
+
+
+def test_head_learner_passes_the_logical_batch_to_the_confidence_loss():
+    """The L2-penalised wrapper a head trains with must keep the loss's batch statistic (else each micro-batch,
+    or each rank's share, hardens on its own)."""
+    from repro.config import HEAD_TRAINING, HeadConfig
+    from repro.learners import HeadLearner
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(96, 5, generator=g)
+    weak = torch.sigmoid(2 * x[:, 0] + torch.randn(96, generator=g))
+    spec = LossSpec(name="confidence", confidence=ConfidenceSettings(alpha_max=1.0, warmup_frac=0.0, prior="balanced"))
+    probs = []
+    for accum in (1, 4):
+        trainer = HEAD_TRAINING.model_copy(update={"batch_size": 32, "grad_accum": accum, "epochs": 3})
+        fitted = HeadLearner(x, HeadConfig(l2_grid=[0.01], trainer=trainer)).fit(
+            torch.arange(64), weak[:64], make_loss(spec), torch.arange(64, 96), weak[64:], seed=0)
+        probs.append(fitted.predict(torch.arange(96)))
+    assert torch.allclose(probs[0], probs[1], atol=1e-5)
