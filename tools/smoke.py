@@ -148,8 +148,7 @@ def overrides(recipe: str, preset: str, tiny: dict[str, Path], finetune: bool = 
     else:  # every HF-format preset runs on the local SciQ-format files
         sets["task"] = {**task, "name": "sciq", "path": str(tiny["sciq"]), "n_examples": 64, "n_test": 16}
     if finetune or data.get("finetune"):
-        sets["finetune_trainer"] = {**data.get("finetune_trainer", {}), "batch_size": 8, "eval_every": 2,
-                                    "progress": False}
+        sets["finetune_trainer"] = {**data.get("finetune_trainer", {}), "batch_size": 8, "progress": False}
     if recipe == "lang2025debate":
         d = data.get("debate", {})
         sets["debate"] = {**d, "model": str(tiny["qwen2"]),
