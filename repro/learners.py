@@ -105,7 +105,8 @@ class HeadLearner:
         def predict(index):
             with torch.no_grad():
                 return torch.softmax(head({"x": self.x[index]}), -1)[:, 1]
-        return Fitted(predict, {"l2": l2, "val_score": score, "best_step": res.best_step, "steps": res.steps})
+        return Fitted(predict, {"l2": l2, "val_score": score, "best_step": res.best_step, "steps": res.steps,
+                                "history": res.history})
 
 
 class FinetuneLearner:
@@ -149,4 +150,5 @@ class FinetuneLearner:
         def predict(index):
             logits = self.trainer.predict(res.model, self._rows(index), collate=self._collate, batch_size=64)
             return torch.softmax(logits, -1)[:, 1]
-        return Fitted(predict, {"best_step": res.best_step, "steps": res.steps, "val_score": res.best_score})
+        return Fitted(predict, {"best_step": res.best_step, "steps": res.steps, "val_score": res.best_score,
+                                "history": res.history})

@@ -129,19 +129,25 @@ def test_reproductions_block_reads_committed_results(tmp_path):
     cat = load_catalog(make_root(tmp_path))
     _readme_with_repro_markers(tmp_path)
     stat = lambda m, s: {"mean": m, "std": s, "per_seed": [m]}  # noqa: E731
+    pgr = lambda p, lo, hi: {"pgr_of_means": p, "ci": [lo, hi], "gap_too_small": p is None}  # noqa: E731
     res = {"methods": {
-        "naive": {"weak": stat(0.7, 0.01), "ceiling": stat(0.8, 0.02), "student": stat(0.75, 0.03), "pgr": stat(0.5, 0.1)},
+        "naive": {"weak": stat(0.7, 0.01), "ceiling": stat(0.8, 0.02), "student": stat(0.75, 0.03),
+                  "pgr": pgr(0.5, 0.31, 0.64)},
         "oracle_stop": {"oracle": True, "weak": stat(0.7, 0.01), "ceiling": stat(0.8, 0.02),
-                        "student": stat(0.78, 0.0), "pgr": stat(0.8, 0.05)}}}
+                        "student": stat(0.78, 0.0), "pgr": pgr(0.8, 0.7, 0.9)},
+        "tiny": {"weak": stat(0.7, 0.01), "ceiling": stat(0.705, 0.02), "student": stat(0.75, 0.03),
+                 "pgr": pgr(None, None, None)}}}
     (tmp_path / "results" / "demo").mkdir(parents=True)
     (tmp_path / "results" / "demo" / "results.json").write_text(json.dumps(res), encoding="utf-8")
     text = outputs(cat, tmp_path)[tmp_path / "README.md"]
     rows = [r for r in _rows(text) if len(r) == 7]
-    assert len(rows) == 2
+    assert len(rows) == 3
     assert rows[0][0] == '<a href="results/demo/results.md"><code>demo</code></a>'
     assert _plain(rows[0][1]).startswith("Weak-to-Strong Generalization: Eliciting")
-    assert rows[0][2:] == ["naive", "70.0 ± 1.0", "80.0 ± 2.0", "75.0 ± 3.0", "0.50 ± 0.10"]
-    assert rows[1] == ["", "", "oracle_stop (oracle ablation)", "70.0 ± 1.0", "80.0 ± 2.0", "78.0 ± 0.0", "0.80 ± 0.05"]
+    assert rows[0][2:] == ["naive", "70.0 ± 1.0", "80.0 ± 2.0", "75.0 ± 3.0", "0.50 [0.31, 0.64]"]
+    assert rows[1] == ["", "", "oracle_stop (oracle ablation)", "70.0 ± 1.0", "80.0 ± 2.0", "78.0 ± 0.0",
+                       "0.80 [0.70, 0.90]"]
+    assert rows[2][2] == "tiny" and rows[2][6] == "gap too small"  # a ratio of noise is not printed
 
 
 def test_reproductions_block_says_when_results_are_missing(tmp_path):
