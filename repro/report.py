@@ -261,9 +261,9 @@ def _count(n: float) -> str:
     return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M" if n >= 1e6 else f"{n / 1e3:.0f}k"
 
 
-def plot(doc: dict) -> bytes:
-    """PNG: accuracy against strong-model size along the ladder (if any), and PGR of means per method with its
-    bootstrap interval."""
+def figure(doc: dict):
+    """The matplotlib figure: accuracy against strong-model size along the ladder (if any), and PGR of means
+    per method with its bootstrap interval. The caller closes it."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -311,6 +311,13 @@ def plot(doc: dict) -> bytes:
         handles.append(Patch(color="#bbbbbb", label="oracle ablation (ground-truth selection)"))
     ax.legend(handles=handles, fontsize=8)
     fig.tight_layout()
+    return fig
+
+
+def plot(doc: dict) -> bytes:
+    """:func:`figure` as PNG bytes (deterministic: no software tag)."""
+    import matplotlib.pyplot as plt
+    fig = figure(doc)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
     plt.close(fig)
