@@ -176,7 +176,8 @@ def format_pgr(p: dict | None) -> str:
     if p["gap_too_small"] or p["pgr_of_means"] is None:
         return GAP_TOO_SMALL
     lo, hi = p["ci"]
-    return f"{p['pgr_of_means']:.2f}" + (f" [{lo:.2f}, {hi:.2f}]" if lo is not None and hi is not None else "")
+    f = lambda x: f"{x:.2f}".replace("-0.00", "0.00")  # noqa: E731
+    return f(p["pgr_of_means"]) + (f" [{f(lo)}, {f(hi)}]" if lo is not None and hi is not None else "")
 
 
 HEADER = ["model / method", "test accuracy % (mean ± std)", "PGR [95% CI]", "AUROC % (mean ± std)",
@@ -212,7 +213,8 @@ def aggregation_text(doc: dict) -> str:
            f"a paired percentile bootstrap over seeds ({conf:.0%}, {agg.get('n_resamples', N_RESAMPLES)} resamples; "
            f"a seed's weak, ceiling and student accuracies are resampled together); per-seed PGR is kept in "
            f"results.json as a spread only. A method is reported as \"{GAP_TOO_SMALL}\" when the mean ceiling does "
-           f"not beat the mean weak model by {min_gap * 100:g} points (`min_gap: {min_gap:g}` in the config). AUROC "
+           f"not beat the mean weak model by {min_gap * 100:g} point{'' if min_gap == 0.01 else 's'} "
+           f"(`min_gap: {min_gap:g}` in the config). AUROC "
            f"PGR is the same ratio computed on test AUROC."]
     names = [k for k, m in doc["methods"].items() if not m["oracle"]]
     pairs = [(a, b, _overlap(doc["methods"][a]["pgr"], doc["methods"][b]["pgr"]))

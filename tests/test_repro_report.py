@@ -186,3 +186,87 @@ def test_unknown_model_is_one_line_not_a_hub_traceback(tmp_path, capsys, no_work
                  "--cache-dir", str(tmp_path / "c")]) == 2
     line = _one_line_error(capsys)
     assert "'nosuchmodel' is neither packaged" in line and "a local folder, nor reachable on the hub" in line
+
+
+# ---- burns2023 method fixes -----------------------------------------------------------------------------------
+class MemorisingContext:
+    """A stand-in Context whose learners memorise: P(1) = the training target on examples trained on, 0.5
+    elsewhere. So any label that reaches a later rung from a model's own training examples is visible."""
+
+    def __init__(self, n: int):
+        import torch
+        self.n = n
+        self.calls = []
+        self._task = type("T", (), {"groups": [f"g{i // 2}" for i in range(n)], "texts": [""] * n,
+                                    "labels": torch.zeros(n, dtype=torch.long)})()
+
+    def task(self):
+        return self._task
+
+    def train(self, stage, cfg, index, targets, loss, val_index, val_targets, *, seed, upstream=(), **kw):
+        import torch
+
+        from repro.cache import fingerprint
+        from repro.pipeline import Stage
+        prob = torch.full((self.n,), 0.5)
+        prob[index] = targets.float()
+        self.calls.append((cfg.display(), index.clone(), targets.clone()))
+        return Stage(fingerprint(cfg.display(), index, targets, list(upstream)), prob)
+
+
+def test_bootstrap_passes_on_only_out_of_sample_labels():
+    import torch
+
+    from repro.config import ModelConfig
+    from repro.recipes.burns2023 import recipe
+    from repro.tasks import WeakLabelled
+    ctx = MemorisingContext(40)
+    train = WeakLabelled(torch.arange(0, 32), (torch.arange(32) % 3 == 0).float())  # weak labels: 0 or 1
+    val = WeakLabelled(torch.arange(32, 40), torch.full((8,), 0.7))
+    chain = [ModelConfig(name="m", label="small"), ModelConfig(name="m", label="mid"), ModelConfig(name="m", label="big")]
+    recipe.bootstrap(ctx, chain, train, val, 0, "weak")
+    last_name, last_index, last_targets = ctx.calls[-1]
+    assert last_name == "big" and torch.equal(last_index, train.index)
+    # a rung that relabelled its own training examples would pass the 0/1 weak labels straight through
+    assert torch.all(last_targets == 0.5)
+    small = [c for c in ctx.calls if c[0] == "small"]
+    assert len(small) == 2 and not set(small[0][1].tolist()) & set(small[1][1].tolist())
+    groups = ctx.task().groups
+    assert not {groups[i] for i in small[0][1].tolist()} & {groups[i] for i in small[1][1].tolist()}
+
+
+def test_every_preset_evaluates_at_least_ten_times_per_finetuned_stage():
+    from repro import recipes
+    from repro.config import load_config
+    for rid in recipes.available():
+        mod = recipes.load(rid)
+        for name in recipes.presets(rid):
+            cfg = load_config(mod.Config, recipes.preset_path(rid, name))
+            t = cfg.finetune_trainer
+            assert t.evals is not None and t.evals >= 10, f"{rid} --preset {name}: finetune_trainer.evals"
+            if cfg.head.early_stopping:
+                assert (cfg.head.trainer.evals or 0) >= 10, f"{rid} --preset {name}: head.trainer.evals"
+
+
+def test_evals_spreads_evaluations_over_any_stage_length():
+    import torch
+
+    from repro.config import TrainerConfig
+    from repro.models import LinearHead
+    from repro.trainer import Trainer
+    for n in (64, 400):  # 4 and 25 steps per epoch
+        data = {"x": torch.randn(n, 3), "target": torch.rand(n)}
+        fit = Trainer(TrainerConfig(lr=0.01, epochs=2, batch_size=16, evals=10), device="cpu").fit(
+            LinearHead(3), data, lambda logits, b, s: logits.sum() * 0, evaluate=lambda m: {"score": 0.0})
+        assert sum("score" in h for h in fit.history) >= min(10, fit.steps)
+
+
+def test_every_preset_header_states_command_time_memory_and_versions():
+    from repro import recipes
+    for rid in recipes.available():
+        for name in recipes.presets(rid):
+            lines = recipes.preset_path(rid, name).read_text().splitlines()
+            header = "\n".join(line for line in lines[:next(i for i, x in enumerate(lines) if not x.startswith("#"))])
+            for field in ("command:", "time:", "GPU memory:", "versions:"):
+                assert field in header, f"{rid}/{name}.yaml header lacks {field!r}"
+            assert "constraints.txt" in header
