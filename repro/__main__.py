@@ -133,14 +133,24 @@ def model_problem(name: str, revision: str | None) -> str | None:
     from .models import PACKAGED
     if name in PACKAGED or Path(name).is_dir():
         return None
-    from huggingface_hub import constants, hf_hub_download
+    from huggingface_hub import constants, errors, hf_hub_download
+    from huggingface_hub.utils import logging as hf_logging
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # its retry warnings would print the same failure again, in many lines
     try:
-        hf_hub_download(name, "config.json", revision=revision)
+        hf_hub_download(name, "config.json", revision=revision, etag_timeout=5)
         return None
     except Exception as e:  # any reason (invalid id, not found, no network, offline and not cached): one line
-        why = "offline: HF_HUB_OFFLINE=1" if constants.HF_HUB_OFFLINE else type(e).__name__
+        if constants.HF_HUB_OFFLINE:
+            why = "offline: HF_HUB_OFFLINE=1, and not in the local hub cache"
+        elif isinstance(e, (errors.RepositoryNotFoundError, errors.RevisionNotFoundError, errors.HFValidationError)):
+            why = "no such model or revision on the hub"
+        else:
+            why = "the hub could not be reached and the model is not in the local cache"
         return (f"model {name!r} is neither packaged ({', '.join(PACKAGED)}), a local folder, nor reachable on the "
                 f"hub ({why})")
+    finally:
+        hf_logging.set_verbosity(level)
 
 
 def preflight(cfg, out: Path, cache_root: Path) -> list[str]:

@@ -181,7 +181,9 @@ def test_readonly_cache_dir_fails_in_one_line_before_any_work(tmp_path, capsys, 
     assert "--cache-dir" in _one_line_error(capsys)
 
 
-def test_unknown_model_is_one_line_not_a_hub_traceback(tmp_path, capsys, no_work):
+def test_unknown_model_is_one_line_not_a_hub_traceback(tmp_path, capsys, no_work, monkeypatch):
+    from huggingface_hub import constants
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # no network in tests, whatever the environment says
     assert main(["run", "burns2023", "--set", "weak={name: nosuchmodel}", "--out", str(tmp_path / "o"),
                  "--cache-dir", str(tmp_path / "c")]) == 2
     line = _one_line_error(capsys)
