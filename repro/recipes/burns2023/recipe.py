@@ -58,6 +58,8 @@ def train_student(ctx: Context, model: ModelConfig, train: WeakLabelled, val: We
 def crossfit_halves(ctx: Context, index: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Half B's training examples in two grouped halves (no item's siblings in both), for cross-fitting."""
     one, two = _group_partition(ctx.task().groups, index.tolist(), [0.5, 0.5], seed + 3)
+    if not one or not two:
+        raise ValueError(f"task {ctx.task().name}: too few groups in half B to cross-fit the bootstrap ladder")
     return torch.tensor(one, dtype=torch.long), torch.tensor(two, dtype=torch.long)
 
 
