@@ -45,15 +45,18 @@ def plan(cands: list[Candidate], existing: list[Paper], taken: set[str]) -> tupl
         for i in _ids(p):
             known[i] = p.key
     kept: list[Candidate] = []
+    kept_ids: dict[str, int] = {}  # each id of a kept candidate -> the first kept one with it (no scan of `kept`)
     for c in cands:
         if c.paper is None:
             continue
-        hit = next((known[i] for i in _ids(c.paper) if i in known), None)
+        ids = _ids(c.paper)
+        hit = next((known[i] for i in ids if i in known), None)
         if hit:
             msgs.append(f"skip {c.source}: already in the catalog as {hit}")
             continue
-        twin = next((k for k in kept if _ids(k.paper) & _ids(c.paper)), None)
-        if twin is not None:
+        pos = min((kept_ids[i] for i in ids if i in kept_ids), default=None)
+        if pos is not None:
+            twin = kept[pos]
             a, b = twin.paper, c.paper
             if a.venue.track == "preprint" and b.venue.track != "preprint":
                 a, b = b, a
@@ -62,7 +65,11 @@ def plan(cands: list[Candidate], existing: list[Paper], taken: set[str]) -> tupl
             twin.notes += [n for n in c.notes if "citation key" not in n and n not in twin.notes]
             twin.notes = [n for n in twin.notes if not (twin.paper.arxiv and twin.paper.arxiv.id in n and "first-version" in n)]
             msgs.append(f"merge {c.source} into {twin.paper.key} (same paper)")
+            for i in _ids(twin.paper):
+                kept_ids.setdefault(i, pos)
             continue
+        for i in ids:
+            kept_ids.setdefault(i, len(kept))
         kept.append(c)
     for c in kept:
         key = unique_key(c.paper.key, taken)
