@@ -100,10 +100,14 @@ def main(argv: list[str], client=None) -> int:
     if args.ids:
         from catalog.sources import arxiv as arxiv_src
 
+        have = {e.paper.arxiv.id: e.paper.key for e in cat.entries if e.paper.arxiv}
         for raw in args.ids:
             aid = arxiv_src.parse_id(raw)
             if aid is None:
                 cands.append(Candidate(raw, error=f"{raw!r} is not an arXiv id (expected arxiv:YYMM.NNNNN)"))
+                continue
+            if aid in have:  # said before any network access
+                print(f"skip arXiv:{aid}: already in the catalog as {have[aid]}")
                 continue
             try:
                 cands.append(arxiv_src.to_candidate(arxiv_src.fetch(aid, client), cat))

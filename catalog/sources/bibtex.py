@@ -9,7 +9,9 @@ year), ``eventtitle`` (the workshop name, as biblatex names the event).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
 import re
 import unicodedata
 from pathlib import Path
@@ -17,6 +19,7 @@ from pathlib import Path
 import bibtexparser
 from pylatexenc import latexwalker
 from bibtexparser import BibtexFormat
+from bibtexparser.exceptions import BlockAbortedException
 from bibtexparser.library import Library
 from bibtexparser.middlewares import (
     LatexDecodingMiddleware,
@@ -29,7 +32,7 @@ from bibtexparser.middlewares import (
 from bibtexparser.model import Entry as BibEntry
 from bibtexparser.model import Field
 
-from catalog.load import Catalog
+from catalog.load import Catalog, display_path
 from catalog.registry import VenueIndex, VenueMatch
 from catalog.render.markdown import venue_label
 from catalog.schema import ARXIV_ID_RE, Paper
@@ -211,10 +214,7 @@ def to_candidates(lib: Library, cat: Catalog, source: str) -> list[Candidate]:
     """One Candidate per BibTeX entry (failed blocks become Candidates with an error)."""
     out: list[Candidate] = []
     for block in lib.failed_blocks:
-        line = (block.start_line or 0) + 1
-        err = getattr(block, "error", None)
-        msg = _WS.sub(" ", str(err)).strip() if err else "cannot parse this block"
-        out.append(Candidate(f"{source}:{line}", error=f"BibTeX syntax: {msg[:200]}"))
+        out.append(Candidate(f"{source}:{(block.start_line or 0) + 1}", error=_syntax_error(block)))
     for entry in lib.entries:
         out.append(_candidate(entry, cat, f"{source}:{(entry.start_line or 0) + 1} {entry.key}"))
     return out
@@ -226,7 +226,11 @@ def _candidate(entry: BibEntry, cat: Catalog, source: str) -> Candidate:
     title = _get(entry, "title")
     author_field = {k.lower(): v for k, v in entry.fields_dict.items()}.get("author")
     authors = [_clean(a) for a in (author_field.value if author_field and isinstance(author_field.value, list) else [])]
+    if not title:
+        return Candidate(source, error="no title (the title field is missing or empty)")
     authors = [a for a in authors if a]
+    if not authors:
+        return Candidate(source, error="no authors (the author field is missing or empty)")
     year_text = _get(entry, "year")
     doi = _DOI_URL.sub("", _get(entry, "doi")) or None
     arxiv = _arxiv_id(entry)
@@ -282,16 +286,53 @@ def _candidate(entry: BibEntry, cat: Catalog, source: str) -> Candidate:
     return Candidate(source, paper, notes=notes)
 
 
+def _syntax_error(block) -> str:
+    """One line for a block bibtexparser could not parse: what is wrong and where."""
+    err = getattr(block, "error", None)
+    reason = _WS.sub(" ", getattr(err, "abort_reason", None) or str(err or "")).strip(" .")
+    raw = getattr(block, "raw", "") or ""
+    start = (block.start_line or 0) + 1
+    head = raw.lstrip().split("{", 1)[0].split("(", 1)[0].strip()[:30] or "block"
+    if isinstance(err, BlockAbortedException) and ("Unexpected block start" in reason or "end of file" in reason):
+        until = "the end of the file" if "end of file" in reason else "the next entry, where reading resumed"
+        return (f"BibTeX syntax: the {head} entry starting at line {start} is still open at {until}: "
+                f"unbalanced braces or quotes in one of its fields")
+    return f"BibTeX syntax: the {head} entry starting at line {start}: {reason[:160] or 'cannot be parsed'}"
+
+
+@contextlib.contextmanager
+def _quiet_parser():
+    """bibtexparser logs each broken block to stderr; `_syntax_error` reports it instead, in one line."""
+    log = logging.getLogger("bibtexparser")
+    level, log.level = log.level, logging.CRITICAL + 1
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
 def read_file(path: Path, cat: Catalog) -> list[Candidate]:
+    lib = read_library(path)
+    if isinstance(lib, Candidate):
+        return [lib]
+    return to_candidates(lib, cat, display_path(path))
+
+
+def read_library(path: Path) -> Library | Candidate:
+    """The parsed file, or a Candidate saying why there is none (unreadable, not BibTeX, no entries)."""
+    shown = display_path(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return [Candidate(str(path), error=f"cannot read: {getattr(exc, 'strerror', None) or exc}")]
+        return Candidate(shown, error=f"cannot read: {getattr(exc, 'strerror', None) or exc}")
     try:
-        lib = parse(text)
+        with _quiet_parser():
+            lib = parse(text)
     except Exception as exc:  # bibtexparser raises a few error types on broken input; report, never crash
-        return [Candidate(str(path), error=f"BibTeX: {_WS.sub(' ', str(exc))[:200]}")]
-    return to_candidates(lib, cat, str(path))
+        return Candidate(shown, error=f"BibTeX: {_WS.sub(' ', str(exc))[:200]}")
+    if not lib.entries and not lib.failed_blocks:
+        return Candidate(shown, error="no BibTeX entries in this file (expected records such as @article{key, ...})")
+    return lib
 
 
 # ---------------------------------------------------------------------------------------------------------
