@@ -120,6 +120,9 @@ def main(argv: list[str], client=None) -> int:
     failed = [c for c in cands if c.paper is None]
     for c in failed:
         print(f"error: {c.source}: {c.error}", file=sys.stderr)
+    for c in cands:
+        for w in c.warnings:
+            print(f"warning: {c.source}: {w}", file=sys.stderr)
     for m in msgs:
         print(m)
     for c in todo:

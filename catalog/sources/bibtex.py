@@ -37,7 +37,7 @@ from catalog.registry import VenueIndex, VenueMatch
 from catalog.render.markdown import venue_label
 from catalog.schema import ARXIV_ID_RE, Paper
 from catalog.sources import Candidate
-from catalog.sources.evidence import evidence_for, venue_from_doi
+from catalog.sources.evidence import evidence_for, url_conflict, venue_from_doi
 from catalog.entries import build_paper, make_key, valid_key
 
 _WS = re.compile(r"\s+")
@@ -187,27 +187,46 @@ def _arxiv_id(entry: BibEntry) -> str | None:
     return m.group(1) if m else None
 
 
-def _venue(ix: VenueIndex, entry: BibEntry, doi: str | None, arxiv: str | None) -> tuple[VenueMatch | None, str]:
-    """(venue, the text it came from)."""
-    text = _get(entry, "booktitle", "journal", "howpublished", "publisher" if entry.entry_type == "misc" else "")
+def _venue(ix: VenueIndex, entry: BibEntry, doi: str | None, arxiv: str | None) -> tuple[VenueMatch | None, str, list[str]]:
+    """(venue, the text it came from, warnings). When the record's signals disagree on the venue or edition,
+    the strongest wins and a warning says which: a DOI's proof, then a year the venue string states, then an
+    edition number or volume in it, then the `volume` field, then the `year` field."""
+    field = next((f for f in ("booktitle", "journal", "howpublished") if _get(entry, f)), "publisher")
+    text = _get(entry, field) if field != "publisher" or entry.entry_type == "misc" else ""
     by_doi = venue_from_doi(ix, doi)
-    by_text = ix.match(text) if text else None
-    if by_text and by_text.year is None and not ix.is_preprint(by_text.venue):
-        vol = _get(entry, "volume")
-        year = ix.year_of_number(by_text.venue, int(vol)) if vol.isdigit() else None
-        if year is None and _get(entry, "year").isdigit():
-            year = int(_get(entry, "year"))
-        by_text = VenueMatch(by_text.venue, year, by_text.track, by_text.workshop)
+    readings = ix.match_all(text) if text else []
+    by_text = readings[0] if readings else None
+    warnings: list[str] = []
+    if by_text and not ix.is_preprint(by_text.venue):
+        signals = [(r.year, f"the {field}'s {'edition number' if r.basis == 'number' else 'stated year'}")
+                   for r in sorted(readings, key=lambda r: r.basis == "number") if r.venue == by_text.venue and r.year]
+        vol, year_field = _get(entry, "volume"), _get(entry, "year")
+        if vol.isdigit() and ix.year_of_volume(by_text.venue, int(vol)):
+            signals.append((ix.year_of_volume(by_text.venue, int(vol)), f"volume {vol}"))
+        if year_field.isdigit():
+            signals.append((int(year_field), "the year field"))
+        if by_doi and by_doi.venue == by_text.venue and by_doi.year:
+            signals.insert(0, (by_doi.year, f"DOI {doi}"))
+        if signals:
+            won = signals[0]
+            lost = [f"{what} says {y}" for y, what in signals[1:] if y != won[0]]
+            if lost and not (by_text.track == "journal" and all("year field" in w for w in lost)):
+                warnings.append(f"{ix.venues[by_text.venue].acronym} edition: {won[1]} says {won[0]} but "
+                                f"{'; '.join(dict.fromkeys(lost))}; using {won[0]}")
+            by_text = VenueMatch(by_text.venue, won[0], by_text.track, by_text.workshop, by_text.basis)
     if by_text and by_text.track == "workshop":
         name = _get(entry, "eventtitle") or by_text.workshop
         by_text = VenueMatch(by_text.venue, by_text.year, "workshop", name)
     if by_doi and (by_text is None or by_text.venue != by_doi.venue or by_text.track != "workshop"):
-        return by_doi, f"DOI {doi}"
+        if by_text and by_text.venue != by_doi.venue:
+            warnings.append(f"venue: the {field} {text!r} reads as {ix.venues[by_text.venue].acronym} but DOI {doi} "
+                            f"is {ix.venues[by_doi.venue].acronym}'s; using the DOI")
+        return by_doi, f"DOI {doi}", warnings
     if by_text:
-        return by_text, text
+        return by_text, text, warnings
     if not text and arxiv:
-        return VenueMatch("arxiv", None, "preprint"), "eprint"
-    return None, text
+        return VenueMatch("arxiv", None, "preprint"), "eprint", warnings
+    return None, text, warnings
 
 
 def to_candidates(lib: Library, cat: Catalog, source: str) -> list[Candidate]:
@@ -234,10 +253,13 @@ def _candidate(entry: BibEntry, cat: Catalog, source: str) -> Candidate:
     year_text = _get(entry, "year")
     doi = _DOI_URL.sub("", _get(entry, "doi")) or None
     arxiv = _arxiv_id(entry)
-    venue, venue_text = _venue(ix, entry, doi, arxiv)
+    venue, venue_text, warnings = _venue(ix, entry, doi, arxiv)
     if venue is None:
-        return Candidate(source, error=f"venue {venue_text!r} is not in catalog/venues.yaml (add it or an alias)"
-                         if venue_text else "no booktitle, journal or eprint: cannot tell the venue")
+        if not venue_text:
+            return Candidate(source, error="no booktitle, journal or eprint: cannot tell the venue")
+        close = ix.suggest(venue_text)
+        hint = f"closest known: {ix.venues[close].name!r}; " if close else ""
+        return Candidate(source, error=f"venue {venue_text!r} is not in catalog/venues.yaml ({hint}add it or an alias)")
     eprintdate = _get(entry, "eprintdate")
     first_version = None
     if arxiv and eprintdate:
@@ -261,6 +283,9 @@ def _candidate(entry: BibEntry, cat: Catalog, source: str) -> Candidate:
     url = _get(entry, "url") or None
     if not url and arxiv and not first_version:
         url = f"https://arxiv.org/abs/{arxiv}"
+    conflict = url_conflict(ix, venue, url)
+    if conflict:
+        warnings.append(conflict)
     evidence, verified = evidence_for(ix, venue, doi, url, "BibTeX")
     if not verified:
         notes.append(f"venue {venue.venue} {venue.year or ''} from {venue_text!r}: add evidence".replace("  ", " "))
@@ -283,7 +308,7 @@ def _candidate(entry: BibEntry, cat: Catalog, source: str) -> Candidate:
         return Candidate(source, error=err)
     if key is None:
         notes.append(f"citation key {entry.key!r} is not valid here; using {paper.key!r}")
-    return Candidate(source, paper, notes=notes)
+    return Candidate(source, paper, notes=notes, warnings=warnings)
 
 
 def _syntax_error(block) -> str:
