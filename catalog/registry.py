@@ -39,13 +39,28 @@ _SPELLED_ORDINAL = re.compile(
 )
 
 
+def ordinal(n: int) -> str:
+    """41 -> '41st'."""
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def spelled_ordinal(n: int) -> str | None:
+    """41 -> 'Forty-first', 12 -> 'Twelfth' (as OpenReview writes editions); None outside 1..99."""
+    if not 1 <= n <= 99:
+        return None
+    if n < 20:
+        return _UNITS[n - 1].capitalize()
+    tens, unit = divmod(n, 10)
+    return (_TENS[tens - 2] + (f"y-{_UNITS[unit - 1]}" if unit else "ieth")).capitalize()
+
+
 def _ordinal_digits(m: re.Match) -> str:
     if m.group("small"):
         n = _UNITS.index(m.group("small").casefold()) + 1
     else:
         n = 10 * (_TENS.index(m.group("tens").casefold()) + 2)
         n += _UNITS.index(m.group("unit").casefold()) + 1 if m.group("unit") else 0
-    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+    return ordinal(n)
 
 
 def numeric_ordinals(text: str) -> str:

@@ -21,7 +21,7 @@ front-matter title and description are HTML-escaped too, since Material inserts 
 are. A fixture catalog in tests/fixtures/site/ has titles with ``| * _ < & #`` and non-ASCII names.
 
 Labels (venue, authors, order) come from catalog.render.markdown, shared with the README; BibTeX comes from
-catalog.sources.bibtex.export_each (every entry in one export), so a paper page shows what ``python -m
+catalog.render.bibtex.export_each (every entry in one export), so a paper page shows what ``python -m
 catalog export --bibtex`` writes for that entry.
 
 Cost: linear in the catalog. Whatever several pages share (topic ancestry, the papers under a topic or at a
@@ -42,8 +42,8 @@ import yaml
 from catalog.render.markdown import authors_short as short_authors
 from catalog.render.markdown import sort_key, venue_label
 from catalog.schema import Paper, Topic, Unresolved, Venue
-from catalog.sources.bibtex import export as export_bibtex
-from catalog.sources.bibtex import export_each as export_bibtex_each
+from catalog.render.bibtex import export as export_bibtex
+from catalog.render.bibtex import export_each as export_bibtex_each
 
 if TYPE_CHECKING:  # pragma: no cover
     from catalog.load import Catalog, Entry
@@ -169,7 +169,7 @@ def order(papers: Iterable[Paper]) -> list[Paper]:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# BibTeX: the same text as `python -m catalog export --bibtex` (catalog.sources.bibtex.export)
+# BibTeX: the same text as `python -m catalog export --bibtex` (catalog.render.bibtex.export)
 # ---------------------------------------------------------------------------------------------------------
 def bibtex(entry: Entry, cat: Catalog) -> str:
     """One entry's BibTeX. The site renders every page's at once (`_Site.bibtex`, one encoder for all)."""

@@ -1,11 +1,9 @@
-"""BibTeX intake and export (bibtexparser 2).
+"""BibTeX intake (bibtexparser 2); the export is catalog.render.bibtex.
 
-Import: LaTeX is decoded (middleware), names become "First Last", the booktitle/journal is mapped to a venue
-and edition through the registry, a DOI's proof wins over the text, the citation key is kept when valid.
-Export: one entry per paper with the fields BibTeX carries; ``import(export(catalog))`` gives the same
-key, title, authors, year, venue, DOI, arXiv id and first version, and paper link. Non-standard fields:
-``eprintdate`` (arXiv first-version date), ``origdate`` (first public appearance when it precedes the venue
-year), ``eventtitle`` (the workshop name, as biblatex names the event).
+LaTeX is decoded (middleware), names become "First Last", the booktitle/journal is mapped to a venue and
+edition through the registry (a DOI's proof wins over the text; disagreeing signals give a warning), the
+citation key is kept when valid. ``origdate`` (biblatex: the first public appearance; a full date is the
+arXiv first version) and the older ``eprintdate`` give the arXiv first-version date when present.
 """
 from __future__ import annotations
 
@@ -13,29 +11,23 @@ import contextlib
 import datetime as dt
 import logging
 import re
-import unicodedata
 from pathlib import Path
 
 import bibtexparser
-from pylatexenc import latexwalker
-from bibtexparser import BibtexFormat
 from bibtexparser.exceptions import BlockAbortedException
 from bibtexparser.library import Library
 from bibtexparser.middlewares import (
     LatexDecodingMiddleware,
-    LatexEncodingMiddleware,
     MergeNameParts,
     SeparateCoAuthors,
     SplitNameParts,
-    default_unparse_stack,
 )
 from bibtexparser.model import Entry as BibEntry
-from bibtexparser.model import Field
+from pylatexenc import latexwalker
 
 from catalog.load import Catalog, display_path
 from catalog.registry import VenueIndex, VenueMatch
-from catalog.render.markdown import venue_label
-from catalog.schema import ARXIV_ID_RE, Paper
+from catalog.schema import ARXIV_ID_RE
 from catalog.sources import Candidate
 from catalog.sources.evidence import evidence_for, url_conflict, venue_from_doi
 from catalog.entries import build_paper, make_key, valid_key
@@ -260,16 +252,16 @@ def _candidate(entry: BibEntry, cat: Catalog, source: str) -> Candidate:
         close = ix.suggest(venue_text)
         hint = f"closest known: {ix.venues[close].name!r}; " if close else ""
         return Candidate(source, error=f"venue {venue_text!r} is not in catalog/venues.yaml ({hint}add it or an alias)")
-    eprintdate = _get(entry, "eprintdate")
+    origdate = _get(entry, "origdate")
+    eprintdate = _get(entry, "eprintdate") or (origdate if len(origdate) == 10 else "")  # a full date: arXiv v1
     first_version = None
     if arxiv and eprintdate:
         try:
             first_version = dt.date.fromisoformat(eprintdate)
         except ValueError:
-            return Candidate(source, error=f"eprintdate {eprintdate!r} is not YYYY-MM-DD")
+            return Candidate(source, error=f"arXiv first-version date {eprintdate!r} is not YYYY-MM-DD")
     elif arxiv:
         notes.append(f"arXiv {arxiv}: first-version date unknown in BibTeX; add `arxiv: {{id: '{arxiv}', first_version: YYYY-MM-DD}}`")
-    origdate = _get(entry, "origdate")
     years = [int(y) for y in (origdate[:4], year_text[:4]) if y.isdigit()]
     if first_version:
         years.append(first_version.year)
@@ -358,119 +350,3 @@ def read_library(path: Path) -> Library | Candidate:
     if not lib.entries and not lib.failed_blocks:
         return Candidate(shown, error="no BibTeX entries in this file (expected records such as @article{key, ...})")
     return lib
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Export
-# ---------------------------------------------------------------------------------------------------------
-def _entry(p: Paper, cat: Catalog) -> BibEntry:
-    v = p.venue
-    venue = cat.venues.get(v.id)
-    fields: list[tuple[str, str]] = [("title", p.title), ("author", " and ".join(p.authors))]
-    if venue is None or venue.kind == "preprint":
-        etype = "misc"
-        year = p.year
-        if venue is not None and v.id != "arxiv":
-            fields.append(("howpublished", venue.name))
-    elif v.track == "journal":
-        etype = "article"
-        year = v.year or p.year
-        fields.append(("journal", venue.name))
-    else:
-        etype = "inproceedings"
-        year = v.year or p.year
-        label = venue_label(p, cat.venues)
-        if v.track == "workshop":
-            fields.append(("booktitle", f"{v.workshop}, {venue.acronym} {v.year} Workshop"))
-            fields.append(("eventtitle", v.workshop or ""))
-        elif v.track == "findings":
-            fields.append(("booktitle", label))
-        else:
-            fields.append(("booktitle", f"{venue.name}, {label}"))
-    fields.append(("year", str(year)))
-    if p.year != year:
-        fields.append(("origdate", str(p.year)))
-    if p.doi:
-        fields.append(("doi", p.doi))
-    if p.links.paper:
-        fields.append(("url", str(p.links.paper)))
-    if p.arxiv:
-        fields += [("eprint", p.arxiv.id), ("archiveprefix", "arXiv"), ("eprintdate", p.arxiv.first_version.isoformat())]
-    return BibEntry(etype, p.key, [Field(k, val) for k, val in fields])
-
-
-class _LatexEncoding(LatexEncodingMiddleware):
-    """``LatexEncodingMiddleware(keep_math=True, enclose_urls=False)`` with the same output, much cheaper.
-
-    pylatexenc encodes a value position by position: the keep-math rule (a ``$...$`` span, kept as is) is
-    tried first, else the character's own replacement (its default rule, or the character itself). So a
-    value without ``$`` encodes to the concatenation of its (NFC-normalised) characters' encodings, and
-    each distinct character is sent through pylatexenc once; a value with ``$`` goes through whole. Each
-    distinct value is encoded once too (venue names, years and "arXiv" recur in every entry). pylatexenc's
-    Python loop over every character was most of the time of exporting thousands of entries.
-    tests/test_catalog_bibtex.py checks the equivalence on arbitrary text."""
-
-    def __init__(self) -> None:
-        super().__init__(keep_math=True, enclose_urls=False, allow_inplace_modification=True)
-        self._values: dict[str, tuple[str, str]] = {}
-        self._chars: dict[int, str] = {}  # code point -> its encoding, a str.translate table
-        self._known: set[str] = set()  # the characters in _chars
-
-    def _transform_python_value_string(self, python_string: str) -> tuple[str, str]:
-        done = self._values.get(python_string)
-        if done is None:
-            if "$" in python_string:  # the keep-math rule spans characters
-                done = super()._transform_python_value_string(python_string)
-            else:
-                text = unicodedata.normalize("NFC", python_string)
-                try:
-                    for ch in set(text) - self._known:
-                        self._chars[ord(ch)] = self._encoder.unicode_to_latex(ch)
-                        self._known.add(ch)
-                except Exception:  # as the middleware: keep the value, report the error
-                    done = super()._transform_python_value_string(python_string)
-                else:
-                    done = text.translate(self._chars), ""
-            self._values[python_string] = done
-        return done
-
-
-def _unparse_stack() -> list:
-    """LaTeX encoding, then bibtexparser's default unparse stack, all in place: the entries are built by
-    `_entry` only to be written, so no middleware needs to deep-copy them (copying was most of the time)."""
-    return [_LatexEncoding(), *default_unparse_stack(allow_inplace_modification=True)]
-
-
-def _tidy(text: str) -> str:
-    text = "\n".join(line.rstrip() for line in text.strip().splitlines())
-    return re.sub(r"\n{3,}", "\n\n", text) + "\n"
-
-
-def export(cat: Catalog) -> str:
-    """The whole catalog as BibTeX (what ``python -m catalog export --bibtex`` writes)."""
-    lib = Library([_entry(e.paper, cat) for e in cat.entries])
-    return _tidy(bibtexparser.write_string(lib, unparse_stack=_unparse_stack()))
-
-
-_SEPARATOR = "\n\x1e\n"  # between entries when export_each writes them all at once (ASCII record separator)
-
-
-def export_each(cat: Catalog) -> list[str]:
-    """One BibTeX text per entry of ``cat.entries`` (same order): for each entry, exactly what `export`
-    writes for a catalog holding only that entry; `export(cat)` is these texts joined by a blank line.
-
-    All entries go through one bibtexparser write (one encoder, so a value or character shared by many
-    entries is LaTeX-encoded once), separated by `_SEPARATOR`; bibtexparser transforms and writes each
-    block on its own, so the pieces are the single-entry texts. The split is used only when it is exact
-    (the separator occurs exactly between the entries, and no key repeats); else each entry is written
-    alone."""
-    entries = [_entry(e.paper, cat) for e in cat.entries]
-    stack = _unparse_stack()
-    if len({b.key for b in entries}) == len(entries) > 0:
-        fmt = BibtexFormat()
-        fmt.block_separator = _SEPARATOR
-        parts = bibtexparser.write_string(Library(entries), unparse_stack=stack, bibtex_format=fmt).split(_SEPARATOR)
-        if len(parts) == len(entries):
-            return [_tidy(part) for part in parts]
-        entries = [_entry(e.paper, cat) for e in cat.entries]  # the write encoded these in place
-    return [_tidy(bibtexparser.write_string(Library([b]), unparse_stack=stack)) for b in entries]
