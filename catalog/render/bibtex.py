@@ -92,10 +92,12 @@ def _form(ix: VenueIndex, p: Paper) -> dict[str, str] | None:
     return out
 
 
-def _entry(p: Paper, cat: Catalog) -> BibEntry:
+def venue_fields(p: Paper, cat: Catalog) -> tuple[str, list[tuple[str, str]]]:
+    """(entry type, the fields that say where and when `p` was published, `year` last): what `export`
+    writes, and what ``check-bib --fix`` puts into a user's record of the paper."""
     v = p.venue
     venue = cat.venues.get(v.id)
-    fields: list[tuple[str, str]] = [("title", p.title), ("author", " and ".join(p.authors))]
+    fields: list[tuple[str, str]] = []
     form = _form(cat.index, p) if venue is not None and v.track in ("main", "findings", "journal") else None
     if venue is None or venue.kind == "preprint":
         etype = "misc"
@@ -122,6 +124,13 @@ def _entry(p: Paper, cat: Catalog) -> BibEntry:
         else:
             fields.append(("booktitle", f"{venue.name}, {venue_label(p, cat.venues)}"))
     fields.append(("year", str(year)))
+    return etype, fields
+
+
+def _entry(p: Paper, cat: Catalog) -> BibEntry:
+    etype, where = venue_fields(p, cat)
+    fields: list[tuple[str, str]] = [("title", p.title), ("author", " and ".join(p.authors)), *where]
+    year = int(where[-1][1])
     if p.arxiv and p.arxiv.first_version.year == p.year:
         fields.append(("origdate", p.arxiv.first_version.isoformat()))
     elif p.year != year:
@@ -169,6 +178,11 @@ class _LatexEncoding(LatexEncodingMiddleware):
                     done = text.translate(self._chars), ""
             self._values[python_string] = done
         return done
+
+
+def latex(value: str) -> str:
+    """`value` as a BibTeX field value (LaTeX-encoded as `export` writes it)."""
+    return _LatexEncoding()._transform_python_value_string(value)[0]
 
 
 def _unparse_stack() -> list:

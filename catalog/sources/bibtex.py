@@ -328,6 +328,13 @@ def _quiet_parser():
         log.setLevel(level)
 
 
+def parse_raw(text: str) -> Library:
+    """The records as written: values without their enclosing braces or quotes, LaTeX and names untouched
+    (what a tool that edits a user's file changes and writes back)."""
+    with _quiet_parser():
+        return bibtexparser.parse_string(text)
+
+
 def read_file(path: Path, cat: Catalog) -> list[Candidate]:
     lib = read_library(path)
     if isinstance(lib, Candidate):
