@@ -9,9 +9,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from atomicio import atomic_write
 from catalog.load import SCHEMA_COMMENT
 from catalog.schema import KEY_RE, Paper
-from catalog.yamlio import atomic_write, dump
+from catalog.yamlio import dump
 
 STOPWORDS = frozenset(
     "a an the on of in for to with and or is are be by from at as via towards toward do does can how what when "

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from catalog.problems import Problem
+from catalog.problems import Problem, clip
 from catalog.schema import Paper, Topic, TopicRegistry, Unresolved, UnresolvedList, Venue, VenueRegistry
 from catalog.yamlio import YamlError, line_for, load_with_lines
 
@@ -85,7 +85,7 @@ def validation_problems(
             code = "schema"
             msg = err["msg"]
             if "input" in err and not isinstance(err["input"], (dict, list)):
-                msg += f" (got {err['input']!r})"
+                msg += f" (got {clip(err['input'])})"
         out.append(Problem(key, display_path(file), line_for(lines, path), path or None, "error", code, msg))
     return out
 

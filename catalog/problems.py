@@ -30,6 +30,15 @@ class Problem:
         return self.format()
 
 
+def clip(value: object, limit: int = 80) -> str:
+    """repr(value) for a message, cut to about `limit` characters (a 5 MB title is not echoed whole)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f" ({len(value)} characters)" if isinstance(value, str) else ""
+    return text[: limit - 1] + "…" + size
+
+
 def sort_problems(problems: list[Problem]) -> list[Problem]:
     """Deterministic order: by file, line, field, code."""
     return sorted(problems, key=lambda p: (p.file, p.line or 0, p.field or "", p.code, p.message))

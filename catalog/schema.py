@@ -8,21 +8,51 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, field_validator
+
+from catalog.problems import clip
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9]*\d{4}[a-z0-9]+$")
 """Citation keys: lowercase first-author surname, year, first title word, e.g. ``burns2023weak``."""
 ARXIV_ID_RE = re.compile(r"^\d{4}\.\d{4,5}$")
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+RECIPE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{0,99}$")
+"""Recipe ids name a folder repro/recipes/<id>/ and a Python module: nothing like '../x'."""
+
+
+def _not_blank(v: str) -> str:
+    if not v.strip():
+        raise ValueError("must not be empty or only whitespace")
+    return v
+
+
+# Bounds on free text (characters), so that one bad value cannot bloat the README and site. Generous for real
+# data: the longest catalogued title is about 150.
+MAX_TITLE = 500
+MAX_NAME = 200  # one author, a venue or topic name
+MAX_AUTHORS = 1000
+MAX_LINE = 500  # one-line fields: setting, weak source, workshop, seed venue string, unresolved row
+MAX_PARAGRAPH = 5000  # summary, evidence note, descriptions, reasons
+MAX_ID = 100  # keys, ids, DOIs
+
+_NOT_BLANK = AfterValidator(_not_blank)
+_NOT_BLANK_JSON = Field(json_schema_extra={"pattern": r"\S"})  # the same rule for schema.json's users
+Title = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE), _NOT_BLANK, _NOT_BLANK_JSON]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME), _NOT_BLANK, _NOT_BLANK_JSON]
+Line = Annotated[str, StringConstraints(min_length=1, max_length=MAX_LINE), _NOT_BLANK, _NOT_BLANK_JSON]
+Paragraph = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PARAGRAPH), _NOT_BLANK, _NOT_BLANK_JSON]
+Ident = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID), _NOT_BLANK, _NOT_BLANK_JSON]
+Verbatim = Annotated[str, StringConstraints(max_length=MAX_LINE)]  # kept as a seed gave it, even blank
 
 
 class Strict(BaseModel):
-    """Base for every model: unknown keys are errors, values are not silently coerced across types."""
+    """Base for every model: unknown keys are errors, values are not coerced across types (strict mode:
+    ``year: "2023"`` and ``verified: "yes"`` are errors; unquoted YAML dates load as dates)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False, strict=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -43,22 +73,22 @@ EvidenceKind = Literal[
 class VenueRef(Strict):
     """Where the paper was published. ``id`` is a venue registry id; ``arxiv`` means preprint only."""
 
-    id: str = Field(description="Venue registry id from catalog/venues.yaml, e.g. 'icml'; 'arxiv' for a preprint.")
+    id: Ident = Field(description="Venue registry id from catalog/venues.yaml, e.g. 'icml'; 'arxiv' for a preprint.")
     year: int | None = Field(default=None, description="Edition year (required unless the venue is a preprint).")
     track: Track = Field(description="main, findings, workshop, journal, or preprint.")
-    workshop: str | None = Field(default=None, description="Workshop name when track is 'workshop'.")
+    workshop: Line | None = Field(default=None, description="Workshop name when track is 'workshop'.")
 
 
 class ArxivRef(Strict):
     id: str = Field(description="Version-less arXiv id, e.g. '2312.09390'.")
-    first_version: dt.date = Field(description="Date of the v1 submission.")
-    title: str | None = Field(default=None, description="The arXiv title when it differs from the published title.")
+    first_version: dt.date = Field(description="Date of the v1 submission (an unquoted YAML date: 2023-12-14).")
+    title: Title | None = Field(default=None, description="The arXiv title when it differs from the published title.")
 
     @field_validator("id")
     @classmethod
     def _arxiv_id(cls, v: str) -> str:
         if not ARXIV_ID_RE.match(v):
-            raise ValueError(f"arXiv id {v!r} is not of the form YYMM.NNNNN (no version suffix)")
+            raise ValueError(f"arXiv id {clip(v)} is not of the form YYMM.NNNNN (no version suffix)")
         return v
 
 
@@ -73,21 +103,22 @@ class Evidence(Strict):
 
     kind: EvidenceKind
     url: HttpUrl | None = Field(default=None, description="The page that shows it (required unless kind is 'none').")
-    note: str | None = Field(default=None, description="E.g. the arXiv comment quoted, or what was searched.")
+    note: Paragraph | None = Field(default=None, description="E.g. the arXiv comment quoted, or what was searched.")
 
 
 class SeedClaim(Strict):
     """What a seed document said about this paper, kept so corrections are visible and reviewable."""
 
-    seed: str = Field(description="Seed document prefix, e.g. '000'.")
-    venue: str | None = Field(default=None, description="The venue string the seed gave, verbatim.")
+    seed: Ident = Field(description="Seed document prefix, e.g. '000'.")
+    venue: Verbatim | None = Field(default=None, description="The venue string the seed gave, verbatim.")
     year: int | None = Field(default=None, description="The year the seed gave.")
 
 
 class Paper(Strict):
     key: str = Field(description="Citation key; equals the file name without .yaml.")
-    title: str
-    authors: list[str] = Field(min_length=1, description="Full names in proper Unicode, in paper order.")
+    title: Title
+    authors: list[Name] = Field(min_length=1, max_length=MAX_AUTHORS,
+                                          description="Full names in proper Unicode, in paper order.")
     year: int = Field(ge=1950, le=2100, description="Year of first public appearance.")
     venue: VenueRef
     venue_evidence: Evidence
@@ -96,27 +127,35 @@ class Paper(Strict):
         description="False when the venue or metadata could not be confirmed; `venue_evidence.note` says what is missing.",
     )
     arxiv: ArxivRef | None = None
-    doi: str | None = None
+    doi: Ident | None = None
     links: Links = Field(default_factory=Links)
-    topics: list[str] = Field(default_factory=list, description="Topic ids from catalog/topics.yaml.")
-    setting: str | None = Field(default=None, description="Seed 001's 'Setting' column.")
-    weak_source: str | None = Field(default=None, description="Seed 001's 'Weak Source' column.")
-    summary: str | None = Field(default=None, description="A short summary in our own words.")
+    topics: list[Ident] = Field(default_factory=list, description="Topic ids from catalog/topics.yaml.")
+    setting: Line | None = Field(default=None, description="Seed 001's 'Setting' column.")
+    weak_source: Line | None = Field(default=None, description="Seed 001's 'Weak Source' column.")
+    summary: Paragraph | None = Field(default=None, description="A short summary in our own words.")
     seeds: list[SeedClaim] = Field(default_factory=list, description="Which seed documents list this paper and what they said.")
-    repro: str | None = Field(default=None, description="Recipe id in repro/recipes/ that reproduces this paper.")
+    repro: str | None = Field(default=None, description="Recipe id: the folder repro/recipes/<id>/ (or file <id>.py) "
+                              "that reproduces this paper; its PAPER names this entry's key.")
 
     @field_validator("key")
     @classmethod
     def _key(cls, v: str) -> str:
-        if not KEY_RE.match(v):
-            raise ValueError(f"key {v!r} must look like 'burns2023weak' (lowercase surname, year, word)")
+        if len(v) > MAX_ID or not KEY_RE.match(v):
+            raise ValueError(f"key {clip(v)} must look like 'burns2023weak' (lowercase surname, year, word)")
         return v
 
     @field_validator("doi")
     @classmethod
     def _doi(cls, v: str | None) -> str | None:
         if v is not None and not DOI_RE.match(v):
-            raise ValueError(f"DOI {v!r} must look like '10.NNNN/suffix' (no https://doi.org/ prefix)")
+            raise ValueError(f"DOI {clip(v)} must look like '10.NNNN/suffix' (no https://doi.org/ prefix)")
+        return v
+
+    @field_validator("repro")
+    @classmethod
+    def _repro(cls, v: str | None) -> str | None:
+        if v is not None and not RECIPE_RE.match(v):
+            raise ValueError(f"recipe id {clip(v)} must be a folder name: letters, digits, '_' and '-'")
         return v
 
 
@@ -148,8 +187,8 @@ class DoiPattern(Strict):
 
 class Venue(Strict):
     id: str
-    acronym: str
-    name: str
+    acronym: Name
+    name: Name
     kind: VenueKind
     aliases: list[str] = Field(default_factory=list, description="Other spellings seen in BibTeX, arXiv, DBLP, Semantic Scholar.")
     alias_patterns: list[str] = Field(
@@ -164,8 +203,8 @@ class Venue(Strict):
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:
-        if not ID_RE.match(v):
-            raise ValueError(f"venue id {v!r} must be lowercase letters, digits and '-'")
+        if len(v) > MAX_ID or not ID_RE.match(v):
+            raise ValueError(f"venue id {clip(v)} must be lowercase letters, digits and '-'")
         return v
 
 
@@ -174,9 +213,9 @@ class VenueRegistry(Strict):
 
 
 class Topic(Strict):
-    id: str
-    name: str
-    description: str | None = None
+    id: Ident
+    name: Name
+    description: Paragraph | None = None
     parent: str | None = Field(default=None, description="Parent topic id (the seed taxonomy's areas).")
 
 
@@ -187,9 +226,9 @@ class TopicRegistry(Strict):
 class Unresolved(Strict):
     """A seed row that names no single identifiable paper. Shown in the README and site with the reason."""
 
-    seed: str
-    row: str = Field(description="The row as the seed gives it.")
-    reason: str
+    seed: Ident
+    row: Line = Field(description="The row as the seed gives it.")
+    reason: Paragraph
     candidates: list[str] = Field(default_factory=list, description="Keys of catalog entries the row may refer to.")
 
 

@@ -10,12 +10,11 @@ style, UTF-8, no line wrapping) so that a file written twice is identical byte f
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import yaml
+
+from atomicio import atomic_write  # noqa: F401  (re-exported for catalog.commands.export)
 
 try:  # the C loader is required for speed; fall back only so a broken libyaml build still works
     _Loader = yaml.CSafeLoader
@@ -166,20 +165,3 @@ def dump(data: Any) -> str:
     return yaml.dump(
         data, Dumper=_Dump, sort_keys=False, allow_unicode=True, default_flow_style=False, width=10_000, indent=2
     )
-
-
-def atomic_write(path: Path, content: str) -> None:
-    """Write `content` to `path` via a temporary file in the same directory and os.replace."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -64,54 +66,114 @@ def _repo(tmp_path: Path) -> Path:
     return root
 
 
-def test_build_then_check(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(render, "RENDERERS", ["readme", "no_such_renderer"])
-    root = _repo(tmp_path)
-    from catalog.load import load_catalog
-
-    cat = load_catalog(root)
-    outputs = build.collect(cat, tmp_path)
-    assert set(outputs) == {tmp_path / "README.md", root / "schema.json"}
-    assert build.stale(outputs) == sorted(outputs)
-    written = build.write(outputs)
-    assert len(written) == 2
-    assert build.stale(build.collect(load_catalog(root), tmp_path)) == []
-    assert build.write(outputs) == []  # nothing changed: nothing written
-    readme = (tmp_path / "README.md").read_text()
-    assert readme.startswith("# Title\n\nintro\n\n<!-- BEGIN GENERATED: papers -->") and readme.endswith("<!-- END GENERATED: papers -->\n\ntail\n")
-    assert "Debate Helps Weak-to-Strong Generalization" in readme
-    schema = json.loads((root / "schema.json").read_text())
-    assert "VenueRegistry" in schema["$defs"] and schema["additionalProperties"] is False
+def _tree(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` (relative path -> content), to show that a command changed nothing."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_build_cli_check_exit_codes(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(render, "RENDERERS", ["readme"])
+def _build(tmp_path: Path, *extra: str) -> list[str]:
+    return ["build", "--root", str(tmp_path / "catalog"), "--repo", str(tmp_path), *extra]
+
+
+def test_build_writes_readme_site_and_schema_then_check_passes(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     root = _repo(tmp_path)
-    papers = root / "papers"
-    args = ["build", "--root", str(root), "--repo", str(tmp_path)]
-    assert main(args + ["--check"]) == 1
+    assert main(_build(tmp_path, "--check")) == 1
     assert "stale: README.md" in capsys.readouterr().out
-    assert main(args) == 0
-    assert main(args + ["--check"]) == 0
-    (papers / "liu2024cosupervised.yaml").unlink()
-    assert main(args + ["--check"]) == 1
+    assert main(_build(tmp_path)) == 0
+    readme = (tmp_path / "README.md").read_text()
+    assert readme.startswith("# Title\n\nintro\n\n<!-- BEGIN GENERATED: papers -->")
+    assert readme.endswith("<!-- END GENERATED: papers -->\n\ntail\n")
+    assert "Debate Helps Weak" in readme
+    assert (tmp_path / "docs" / "papers" / "lang2025debate.md").is_file()  # the site renderer ran
+    schema = json.loads((root / "schema.json").read_text())
+    assert "VenueRegistry" in schema["$defs"] and schema["additionalProperties"] is False
+    capsys.readouterr()
+    before = _tree(tmp_path)
+    assert main(_build(tmp_path)) == 0  # nothing changed: nothing written
+    assert "0 of " in capsys.readouterr().out and _tree(tmp_path) == before
+    assert main(_build(tmp_path, "--check")) == 0
 
 
-def test_renderer_import_guard_only_for_missing_module(monkeypatch, tmp_path):
-    monkeypatch.setattr(render, "RENDERERS", ["readme", "missing_one"])
-    assert [m.__name__ for m in build.renderer_modules()] == ["catalog.render.readme"]
-    # a renderer that exists but imports a missing dependency is an error, not silently skipped
+def test_check_fails_when_the_site_is_missing(tmp_path, monkeypatch, capsys):
+    """Renderers are found on disk: no list to mistype, so `--check` cannot pass without the site."""
+    monkeypatch.chdir(tmp_path)
+    _repo(tmp_path)
+    assert main(_build(tmp_path)) == 0
+    import shutil
+
+    shutil.rmtree(tmp_path / "docs")
+    capsys.readouterr()
+    assert main(_build(tmp_path, "--check")) == 1
+    assert "stale: docs/papers/lang2025debate.md" in capsys.readouterr().out
+
+
+def test_a_renderer_that_fails_to_import_is_an_error(monkeypatch, tmp_path):
     (tmp_path / "broken_probe.py").write_text("import no_such_dependency_xyz\n", encoding="utf-8")
     monkeypatch.setattr(render, "__path__", [*render.__path__, str(tmp_path)])
-    monkeypatch.setattr(render, "RENDERERS", ["broken_probe"])
-    with pytest.raises(ModuleNotFoundError):
-        build.renderer_modules()
-    sys.modules.pop("catalog.render.broken_probe", None)
+    try:
+        with pytest.raises(ModuleNotFoundError):
+            build.renderer_modules()
+    finally:
+        sys.modules.pop("catalog.render.broken_probe", None)
+
+
+def test_build_refuses_when_an_entry_fails_to_load(tmp_path, monkeypatch, capsys):
+    """Issue 10.1: a broken entry must not cost its page (and `--check` must not call that up to date)."""
+    monkeypatch.chdir(tmp_path)
+    root = _repo(tmp_path)
+    assert main(_build(tmp_path)) == 0
+    (root / "papers" / "lang2025debate.yaml").write_text("key: lang2025debate\ntitle: [\n", encoding="utf-8")
+    before = _tree(tmp_path)
+    capsys.readouterr()
+    assert main(_build(tmp_path)) == 1
+    err = capsys.readouterr().err
+    assert "catalog/papers/lang2025debate.yaml:" in err and "nothing written" in err and "Traceback" not in err
+    assert _tree(tmp_path) == before
+    assert main(_build(tmp_path, "--check")) == 1
+    assert "nothing checked" in capsys.readouterr().err
+
+
+def test_build_refuses_when_the_papers_folder_is_missing(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    _repo(tmp_path)
+    assert main(_build(tmp_path)) == 0
+    before = _tree(tmp_path)
+    capsys.readouterr()
+    assert main(_build(tmp_path, "--papers", str(tmp_path / "nonexistent"))) == 1
+    assert "papers directory not found" in capsys.readouterr().err
+    assert _tree(tmp_path) == before
+
+
+def test_build_says_deleted_for_the_page_of_a_removed_paper(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    root = _repo(tmp_path)
+    assert main(_build(tmp_path)) == 0
+    (root / "papers" / "liu2024cosupervised.yaml").unlink()
+    capsys.readouterr()
+    assert main(_build(tmp_path, "--check")) == 1
+    assert "stale: docs/papers/liu2024cosupervised.md (no longer generated)" in capsys.readouterr().out
+    assert main(_build(tmp_path)) == 0
+    out = capsys.readouterr().out
+    assert "deleted docs/papers/liu2024cosupervised.md (no longer generated)" in out and " deleted\n" in out
+    assert not (tmp_path / "docs" / "papers" / "liu2024cosupervised.md").exists()
+
+
+def test_generated_files_get_normal_permissions(tmp_path, monkeypatch):
+    """Written like a plain open(): 0o666 minus the umask (the old temp-file writer left 0o600)."""
+    monkeypatch.chdir(tmp_path)
+    root = _repo(tmp_path)
+    (tmp_path / "README.md").chmod(0o644)
+    old = os.umask(0o022)
+    try:
+        assert main(_build(tmp_path)) == 0
+    finally:
+        os.umask(old)
+    written = [tmp_path / "README.md", root / "schema.json", *(tmp_path / "docs").rglob("*.md")]
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in written} == {oct(0o644)}
 
 
 def test_build_reports_missing_markers(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(render, "RENDERERS", ["readme"])
     root = make_root(tmp_path)
     (tmp_path / "README.md").write_text("# no markers\n", encoding="utf-8")
     assert main(["build", "--root", str(root), "--repo", str(tmp_path), "--check"]) == 1
@@ -119,9 +181,10 @@ def test_build_reports_missing_markers(tmp_path, monkeypatch, capsys):
     assert "markers" in err and "Traceback" not in err
 
 
-def test_python_m_catalog_runs():
-    r = subprocess.run([sys.executable, "-m", "catalog", "--help"], cwd=REPO, capture_output=True, text=True)
-    assert r.returncode == 0 and "validate" in r.stdout
+def test_python_m_catalog_without_a_command_lists_the_commands():
+    r = subprocess.run([sys.executable, "-m", "catalog"], cwd=REPO, capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stdout.startswith("usage: python -m catalog {") and "  validate " in r.stdout
 
 
 def test_bytes_outputs_and_orphans(tmp_path, monkeypatch):
@@ -139,18 +202,21 @@ def test_bytes_outputs_and_orphans(tmp_path, monkeypatch):
         encoding="utf-8",
     )
     monkeypatch.setattr(render, "__path__", [*render.__path__, str(pkg_extra)])
-    monkeypatch.setattr(render, "RENDERERS", ["probe_renderer"])
     repo = tmp_path / "repo"
     root = make_root(repo)
+    (repo / "README.md").write_text("<!-- BEGIN GENERATED: papers -->\n<!-- END GENERATED: papers -->\n")
     (repo / "gen").mkdir()
     (repo / "gen" / "old.md").write_text("orphan\n")
     from catalog.load import load_catalog
 
-    p = build.plan(load_catalog(root), repo)
-    assert p.orphans == [repo / "gen" / "old.md"]
-    build.write(p.outputs, p.orphans)
-    assert (repo / "gen" / "a.bin").read_bytes() == b"\x00\x01"
-    assert not (repo / "gen" / "old.md").exists()
-    p2 = build.plan(load_catalog(root), repo)
-    assert build.stale(p2.outputs) == [] and p2.orphans == []
-    sys.modules.pop("catalog.render.probe_renderer", None)
+    try:
+        p = build.plan(load_catalog(root), repo)  # the probe is found on the package path like any renderer
+        assert p.orphans == [repo / "gen" / "old.md"]
+        written, deleted = build.write(p.outputs, p.orphans)
+        assert repo / "gen" / "a.bin" in written and deleted == [repo / "gen" / "old.md"]
+        assert (repo / "gen" / "a.bin").read_bytes() == b"\x00\x01"
+        assert not (repo / "gen" / "old.md").exists()
+        p2 = build.plan(load_catalog(root), repo)
+        assert build.stale(p2.outputs) == [] and p2.orphans == []
+    finally:
+        sys.modules.pop("catalog.render.probe_renderer", None)

@@ -1,6 +1,8 @@
 """Loading: YAML with line numbers (same data as yaml.safe_load), registries, the entry writer."""
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 
 import pytest
 import yaml
@@ -123,3 +125,69 @@ def test_repeated_registry_id_is_reported_and_first_definition_wins(tmp_path, re
     assert f"{kind} id {first['id']!r} is defined twice" in dup[0].message and dup[0].file.endswith(registry)
     registry_map = cat.venues if kind == "venue" else cat.topics
     assert registry_map[first["id"]].name == first["name"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The schema: strict types, bounded and non-blank text (issues 10.2-10.4, 11)
+# ---------------------------------------------------------------------------------------------------------
+def _entry(tmp_path, **changes) -> Path:
+    data = yaml.safe_load((FIX / "good" / "burns2023weak.yaml").read_text(encoding="utf-8"))
+    data.update(changes)
+    path = tmp_path / "burns2023weak.yaml"
+    path.write_text(SCHEMA_COMMENT + "\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_unquoted_yaml_dates_load_as_dates_and_quoted_ones_are_errors(tmp_path):
+    path = _entry(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    assert "first_version: 2023-12-14\n" in text  # unquoted in the file
+    entry, probs = load_entry(path)
+    assert probs == [] and entry.paper.arxiv.first_version == dt.date(2023, 12, 14)
+    path.write_text(text.replace("first_version: 2023-12-14", "first_version: '2023-12-14'"), encoding="utf-8")
+    entry, probs = load_entry(path)
+    assert entry is None and [p.field for p in probs] == ["arxiv.first_version"]
+
+
+@pytest.mark.parametrize("field, value", [("year", "2023"), ("verified", "yes"), ("verified", 1), ("year", 2023.0)])
+def test_values_are_not_coerced(tmp_path, field, value):
+    entry, probs = load_entry(_entry(tmp_path, **{field: value}))
+    assert entry is None and [(p.field, p.code) for p in probs] == [(field, "schema")]
+
+
+def test_a_huge_value_is_refused_and_not_echoed(tmp_path, monkeypatch, capsys):
+    """A 5 MB title: one short error line, the README and site untouched (the build refuses)."""
+    from catalog.__main__ import main
+
+    monkeypatch.chdir(tmp_path)
+    root = make_root(tmp_path)
+    path = root / "papers" / "burns2023weak.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    huge_title = "title: " + "Weak to strong " * 350_000 + "\n"
+    lines = [huge_title if line.startswith("title:") else line for line in lines]
+    path.write_text("".join(lines) + "doi: 10.1/" + "x" * 100_000 + "\n", encoding="utf-8")
+    assert path.stat().st_size > 5_000_000
+    assert main(["validate", "--root", str(root)]) == 1
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if "burns2023weak" in line]
+    assert {line.split(": error ")[1].split(":")[0] for line in lines} == {"schema title", "schema doi"}
+    assert max(len(line) for line in lines) < 300, lines
+
+
+def test_an_over_indented_author_is_flagged_at_its_line(tmp_path, monkeypatch):
+    """YAML folds "  - Pavel Izmailov" under "- Collin Burns" into one author "Collin Burns - Pavel Izmailov"."""
+    from catalog import checks
+
+    monkeypatch.chdir(tmp_path)
+    root = make_root(tmp_path)
+    path = root / "papers" / "burns2023weak.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "- Collin Burns\n- Pavel Izmailov\n" in text
+    path.write_text(text.replace("- Collin Burns\n- Pavel Izmailov\n", "- Collin Burns\n  - Pavel Izmailov\n"),
+                    encoding="utf-8")
+    cat = load_catalog(root)
+    [e] = [e for e in cat.entries if e.paper.key == "burns2023weak"]
+    assert e.paper.authors[0] == "Collin Burns - Pavel Izmailov"  # what YAML makes of it
+    [p] = [p for p in checks.run_checks(cat) if p.code == "authors-folded"]
+    assert (p.field, p.severity) == ("authors.0", "error")
+    assert text.splitlines()[p.line - 1] == "- Collin Burns"

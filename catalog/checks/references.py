@@ -1,4 +1,4 @@
-"""Referential integrity: venue ids, topic ids, recipe ids, unresolved candidates, topic parents."""
+"""Referential integrity: venue ids, topic ids, unresolved candidates, topic parents (recipe ids: repro.py)."""
 from __future__ import annotations
 
 from catalog.load import Catalog, display_path
@@ -36,17 +36,6 @@ def check_topics_known(cat: Catalog) -> list[Problem]:
         if t.parent and t.parent not in cat.topics:
             out.append(Problem(None, topics_file, None, "topics", "error", "topic-unknown",
                                f"topic {t.id!r} has unknown parent {t.parent!r}"))
-    return out
-
-
-def check_repro_exists(cat: Catalog) -> list[Problem]:
-    """repro: <id> names repro/recipes/<id>.py on disk (not imported)."""
-    out = []
-    recipes = cat.repo_root / "repro" / "recipes"
-    for e in cat.entries:
-        rid = e.paper.repro
-        if rid is not None and not (recipes / f"{rid}.py").is_file():
-            out.append(e.problem("repro", "error", "repro-unknown", f"no recipe repro/recipes/{rid}.py"))
     return out
 
 

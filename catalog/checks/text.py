@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from catalog.load import Catalog, Entry
-from catalog.problems import Problem
+from catalog.problems import Problem, clip
 
 _LATEX = re.compile(r"\\[a-zA-Z'`^\"~=.]|[{}]|\$")  # \'e  {\"u}  \c{c}  braces  math
 # A LaTeX acute that lost its backslash: Juki'c (apostrophe + one letter ending the word) or Kacz'er
@@ -14,6 +14,10 @@ _NAME_APOSTROPHE = re.compile(r"[a-zà-ž]['’´`][a-zà-ž]\b|[b-df-hj-np-tv-x
 _TITLE_APOSTROPHE = re.compile(r"[A-Za-z]['´`](?!(?:s|t|d|ll|re|ve|m)\b)[a-zA-Z]")  # Teacher's, Don't are fine
 _BAD_SPACE = re.compile(r"^\s|\s$|\s{2,}|[\t\n\r\u00a0\u200b\u2009\u202f\ufeff]")
 _ET_AL = re.compile(r"^(et\.? al\.?|others|and others)$", re.I)
+# Several names in one: "Collin Burns - Pavel Izmailov" is what YAML makes of an over-indented list item
+# ("  - Pavel Izmailov" under "- Collin Burns" continues the first scalar); commas, semicolons, "and", "&"
+# and a newline come from pasted author strings.
+_FOLDED = re.compile(r"\s-\s|[,;&\n]|\sand\s", re.I)
 
 
 def mojibake(text: str) -> str | None:
@@ -64,6 +68,11 @@ def check_text(cat: Catalog) -> list[Problem]:
         for i, a in enumerate(p.authors):
             if _ET_AL.match(a.strip()):
                 out.append(e.problem(f"authors.{i}", "error", "authors-truncated", "give every author, not 'et al.'"))
+                continue
+            if _FOLDED.search(a):
+                out.append(e.problem(f"authors.{i}", "error", "authors-folded",
+                                     f"{clip(a)} looks like several names in one (an author list item indented "
+                                     "under the previous one?): give one name per '- ' line"))
                 continue
             out += _text_problems(e, f"authors.{i}", a, name=True)
         if len(set(p.authors)) != len(p.authors):

@@ -9,6 +9,8 @@ from catalog import build
 from catalog.load import display_path, load_catalog
 from catalog.render import RenderError
 
+MAX_SHOWN = 10  # load problems printed before "... and N more"
+
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m catalog build", description=build.__doc__)
@@ -20,8 +22,14 @@ def main(argv: list[str]) -> int:
     cat = load_catalog(args.root, args.papers)
     errors = [p for p in cat.problems if p.severity == "error"]
     if errors:
-        print(f"warning: {len(errors)} file(s) failed to load and are left out; run `python -m catalog validate`",
-              file=sys.stderr)
+        # Building from what loaded would drop the broken entries' pages (and --check would bless that).
+        for p in errors[:MAX_SHOWN]:
+            print(p.format(), file=sys.stderr)
+        if len(errors) > MAX_SHOWN:
+            print(f"... and {len(errors) - MAX_SHOWN} more", file=sys.stderr)
+        print(f"error: {len(errors)} load error(s); nothing {'checked' if args.check else 'written'}. "
+              "Fix them (`python -m catalog validate` lists them) and build again.", file=sys.stderr)
+        return 1
     try:
         plan = build.plan(cat, args.repo or cat.repo_root)
     except RenderError as exc:
@@ -40,8 +48,10 @@ def main(argv: list[str]) -> int:
             return 1
         print(f"up to date: {len(outputs)} generated file(s)")
         return 0
-    written = build.write(outputs, plan.orphans)
+    written, deleted = build.write(outputs, plan.orphans)
     for path in written:
         print(f"wrote {display_path(path)}")
-    print(f"{len(written)} of {len(outputs)} generated file(s) changed")
+    for path in deleted:
+        print(f"deleted {display_path(path)} (no longer generated)")
+    print(f"{len(written)} of {len(outputs)} generated file(s) changed, {len(deleted)} deleted")
     return 0

@@ -16,10 +16,10 @@ from pathlib import Path
 from bibtexparser.library import Library
 from bibtexparser.model import Field
 
+from atomicio import atomic_write
 from catalog import bibcheck
 from catalog.load import display_path, load_catalog
 from catalog.problems import sort_problems
-from catalog.yamlio import atomic_write
 
 
 def fixed_path(path: Path) -> Path:

@@ -1,13 +1,12 @@
-"""Renderers: each module listed in RENDERERS exposes
+"""Renderers: each module (or package) here that defines
 
-    def outputs(cat: Catalog, repo_root: Path) -> dict[Path, str]
+    def outputs(cat: Catalog, repo_root: Path) -> dict[Path, str | bytes]
 
-mapping an output path (absolute, or relative to repo_root) to the file's full content. ``python -m catalog
-build`` collects them all (a listed module that does not exist yet is skipped) and writes what changed.
+is a renderer, mapping an output path (absolute, or relative to repo_root) to the file's full content.
+``python -m catalog build`` finds them on disk (catalog.build.renderer_modules), collects them all and writes
+what changed. Modules without ``outputs`` (markdown, escape) are helpers shared by the renderers.
 """
 from __future__ import annotations
-
-RENDERERS = ["readme", "site"]
 
 
 class RenderError(Exception):

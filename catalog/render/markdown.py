@@ -1,35 +1,8 @@
-"""Small Markdown helpers shared by renderers: escaping for table cells and link text, safe URLs, and the
-display strings of venues, authors and links."""
+"""Display strings shared by the renderers (README, site, BibTeX): paper link, short author list, venue label,
+display order. Escaping lives in catalog.render.escape."""
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
 from catalog.schema import Paper, Venue
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>#~])")
-_WS = re.compile(r"\s+")
-
-
-@lru_cache(maxsize=65536)
-def escape(text: str) -> str:
-    """Escape text for a Markdown table cell or link text: `|`, `*`, `_`, `<`, backticks, brackets, ...
-    (``<``/``>`` become entities so no HTML can be injected); newlines become spaces."""
-    text = _WS.sub(" ", text).strip()
-    out = _MD_SPECIAL.sub(r"\\\1", text)
-    return out.replace("\\<", "&lt;").replace("\\>", "&gt;")
-
-
-def safe_url(url: str) -> str:
-    """A URL usable inside ``(...)`` of a Markdown link, also within a table."""
-    return (
-        url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("|", "%7C")
-        .replace("<", "%3C").replace(">", "%3E")
-    )
-
-
-def link(text: str, url: str | None) -> str:
-    return f"[{escape(text)}]({safe_url(url)})" if url else escape(text)
 
 
 def paper_url(p: Paper) -> str | None:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from catalog.load import Catalog
 from catalog.render import RenderError
-from catalog.render.markdown import authors_short, escape, link, paper_url, safe_url, sort_key, venue_label
-from catalog.schema import Paper
+from catalog.render.escape import link, md, url
+from catalog.render.markdown import authors_short, paper_url, sort_key, venue_label
+from catalog.schema import RECIPE_RE, Paper
 
 BEGIN = "<!-- BEGIN GENERATED: papers -->"
 END = "<!-- END GENERATED: papers -->"
@@ -17,20 +18,20 @@ REPRO_END = "<!-- END GENERATED: reproductions -->"
 
 
 def _venue_cell(p: Paper, cat: Catalog) -> str:
-    label = escape(venue_label(p, cat.venues))
+    label = md(venue_label(p, cat.venues))
     ev = p.venue_evidence
     if not p.verified:
         return f"{label} (unverified)"
     if ev.kind == "none" or ev.url is None:
         return label
-    return f'{label} [✓]({safe_url(str(ev.url))} "evidence: {ev.kind}")'
+    return f'{label} [✓]({url(str(ev.url))} "evidence: {ev.kind}")'
 
 
 def papers_table(cat: Catalog) -> list[str]:
     rows = ["| Year | Title | Authors | Venue |", "|------|-------|---------|-------|"]
     for p in sorted((e.paper for e in cat.entries), key=sort_key):
         rows.append(
-            f"| {p.year} | {link(p.title, paper_url(p))} | {escape(authors_short(p.authors))} | {_venue_cell(p, cat)} |"
+            f"| {p.year} | {link(p.title, paper_url(p))} | {md(authors_short(p.authors))} | {_venue_cell(p, cat)} |"
         )
     return rows
 
@@ -52,12 +53,12 @@ def topic_sections(cat: Catalog) -> list[str]:
         for tid, name in groups:
             items = by_topic.get(tid, [])
             if items:
-                lines += [f"**{escape(name)}**", ""]
-                lines += [f"- {link(p.title, paper_url(p))} ({escape(venue_label(p, cat.venues))}"
+                lines += [f"**{md(name)}**", ""]
+                lines += [f"- {link(p.title, paper_url(p))} ({md(venue_label(p, cat.venues))}"
                           f"{'' if p.venue.year else f', {p.year}'})" for p in items]
                 lines.append("")
         if lines:
-            out += [f"### {escape(area.name)}", "", *lines]
+            out += [f"### {md(area.name)}", "", *lines]
     return out
 
 
@@ -67,7 +68,7 @@ def unresolved_section(cat: Catalog) -> list[str]:
     out = ["## Seed rows not resolved to one paper", "", "| Seed | Row | Reason | Candidates |", "|------|-----|--------|------------|"]
     for u in sorted(cat.unresolved, key=lambda u: (u.seed, u.row)):
         cands = ", ".join(f"`{c}`" for c in u.candidates)
-        out.append(f"| {escape(u.seed)} | {escape(u.row)} | {escape(u.reason)} | {cands} |")
+        out.append(f"| {md(u.seed)} | {md(u.row)} | {md(u.reason)} | {cands} |")
     return out + [""]
 
 
@@ -110,16 +111,19 @@ def reproductions_block(cat: Catalog, repo_root: Path) -> str:
     rows = ["| Recipe | Paper | Method | Weak acc % | Ceiling acc % | Student acc % | PGR |",
             "|--------|-------|--------|-----------|---------------|---------------|-----|"]
     missing = []
-    for p in sorted((e.paper for e in cat.entries if e.paper.repro), key=lambda p: p.repro):
-        path = Path(repo_root) / "results" / p.repro / "results.json"
+    for p in sorted((e.paper for e in cat.entries if e.paper.repro), key=lambda p: p.repro or ""):
+        rid = p.repro or ""
+        if not RECIPE_RE.match(rid):  # the schema refuses such an id; it never goes into a path
+            continue
+        path = Path(repo_root) / "results" / rid / "results.json"
         try:
             res = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            missing.append(p.repro)
+            missing.append(rid)
             continue
-        recipe, paper = f"[`{p.repro}`](results/{p.repro}/results.md)", link(p.title, paper_url(p))
+        recipe, paper = f"[`{rid}`](results/{rid}/results.md)", link(p.title, paper_url(p))
         for name, m in res["methods"].items():
-            label = escape(name) + (" (oracle ablation)" if m.get("oracle") else "")
+            label = md(name) + (" (oracle ablation)" if m.get("oracle") else "")
             rows.append(f"| {recipe} | {paper} | {label} | {_pct(m['weak'])} | "
                         f"{_pct(m['ceiling'])} | {_pct(m['student'])} | {m['pgr']['mean']:.2f} ± {m['pgr']['std']:.2f} |")
             recipe = paper = ""
