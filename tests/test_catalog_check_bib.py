@@ -119,3 +119,26 @@ def test_unreadable_or_empty_file_is_one_line_exit_2(tmp_path, capsys, monkeypat
     assert main(["check-bib", "refs.bib", "--papers", str(GOOD)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: refs.bib: ") and message in err[0]
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_BITS = st.sampled_from(
+    ["@article{", "@inproceedings{", "x2024y,", "}", "{", "title = ", "author = ", "year = {2024}", "booktitle = ",
+     "journal = ", "doi = {10.1609/aaai.v39i1.1}", "eprint = {2312.09390}", "{ICML} 2024", "Forty-first",
+     "arXiv preprint arXiv:2312.09390", "\\'e", "Ã¼", "Mu¨ller", " and ", ",", '"', "=", "\n", " ", "%", "\\", "$x$",
+     "Weak-to-Strong Generalization: Eliciting Strong Capabilities With Weak Supervision"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_BITS, max_size=40).map("".join))
+def test_random_bibtex_never_raises_and_fix_never_touches_the_file(tmp_path_factory, capsys, text):
+    d = tmp_path_factory.mktemp("cb")
+    bib = d / "refs.bib"
+    bib.write_text(text, encoding="utf-8")
+    rc = main(["check-bib", str(bib), "--papers", str(GOOD), "--fix"])
+    out, err = capsys.readouterr()
+    assert rc in (0, 1, 2) and "Traceback" not in err
+    assert bib.read_text(encoding="utf-8") == text
+    assert all(line.count(": ") >= 1 for line in out.splitlines())

@@ -93,3 +93,12 @@ def test_add_arxiv_offline_suggests_bibtex(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 1
     assert "cannot reach the arXiv API" in err and "python -m catalog add --bibtex FILE" in err
+
+
+def test_a_key_used_twice_says_so_and_where(tmp_path, capsys):
+    text = RECORD.format(key="a2024same", title="First", author="Ann Author") + "\n" + \
+        RECORD.format(key="a2024same", title="Second", author="Bo Bee")
+    rc, out, err, written = _run(tmp_path, capsys, text)
+    assert rc == 1 and len(written) == 1
+    assert err.strip() == (f"error: {tmp_path / 'refs.bib'}:8: BibTeX: the key 'a2024same' is used twice in this file "
+                           "(first at line 1); give one of the two records another key")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import resource
 import shutil
 import subprocess
@@ -36,8 +37,7 @@ WORDS = ["weak", "strong", "generalization", "supervision", "alignment", "debate
 ORDINAL_WORDS = {12: "Twelfth", 13: "Thirteenth", 41: "Forty-first", 42: "Forty-second"}
 
 
-def _authors(rng: random.Random, dblp: bool) -> str:
-    names = list(dict.fromkeys(f"{rng.choice(FIRST)} {rng.choice(LAST)}" for _ in range(rng.randint(1, 8))))
+def _authors(names: list[str], dblp: bool) -> str:
     if dblp:
         return " and\n               ".join(names)
     return " and ".join(f"{n.rsplit(' ', 1)[1]}, {n.rsplit(' ', 1)[0]}" for n in names)  # Scholar: "Last, First"
@@ -50,12 +50,13 @@ def entry(i: int, rng: random.Random, titles: dict[int, str]) -> str:
     if i % 16 == 5:
         title = titles[i - 5]
     titles[i] = title
+    names = list(dict.fromkeys(f"{rng.choice(FIRST)} {rng.choice(LAST)}" for _ in range(rng.randint(1, 8))))
     year = rng.choice([2023, 2024, 2025])
     aid = f"{year % 100:02d}{rng.randint(1, 12):02d}.{10000 + i:05d}"
     kind = i % 8
     if kind == 0:  # DBLP, ICML with PMLR volume
         num = {2023: 40, 2024: 41, 2025: 42}[year]
-        return (f"@inproceedings{{DBLP:conf/icml/X{i},\n  author    = {{{_authors(rng, True)}}},\n"
+        return (f"@inproceedings{{DBLP:conf/icml/X{i},\n  author    = {{{_authors(names, True)}}},\n"
                 f"  title     = {{{title}}},\n"
                 f"  booktitle = {{Proceedings of the {_nth(num)} International Conference on Machine Learning,\n"
                 f"               {{ICML}} {year}, Vienna, Austria}},\n"
@@ -65,7 +66,7 @@ def entry(i: int, rng: random.Random, titles: dict[int, str]) -> str:
                 f"  bibsource = {{dblp computer science bibliography, https://dblp.org}}\n}}")
     if kind == 1:  # Google Scholar, NeurIPS
         vol = year - 1987
-        return (f"@article{{{_key(i, year)},\n  title={{{title}}},\n  author={{{_authors(rng, False)}}},\n"
+        return (f"@article{{{_key(names, year, title)},\n  title={{{title}}},\n  author={{{_authors(names, False)}}},\n"
                 f"  journal={{Advances in Neural Information Processing Systems}},\n  volume={{{vol}}},\n"
                 f"  pages={{{i}--{i + 12}}},\n  year={{{year}}}\n}}")
     if kind == 2:  # ACL Anthology, Findings
@@ -73,31 +74,31 @@ def entry(i: int, rng: random.Random, titles: dict[int, str]) -> str:
         full = {"acl": "Association for Computational Linguistics: ACL", "emnlp": "Association for Computational Linguistics: EMNLP",
                 "naacl": "Association for Computational Linguistics: NAACL"}[host]
         return (f"@inproceedings{{x{i}-{year}-findings-{host},\n    title = \"{title}\",\n"
-                f"    author = \"{_authors(rng, False)}\",\n    booktitle = \"Findings of the {full} {year}\",\n"
+                f"    author = \"{_authors(names, False)}\",\n    booktitle = \"Findings of the {full} {year}\",\n"
                 f"    month = aug,\n    year = \"{year}\",\n    address = \"Bangkok, Thailand\",\n"
                 f"    publisher = \"Association for Computational Linguistics\",\n"
                 f"    url = \"https://aclanthology.org/{year}.findings-{host}.{i}/\",\n"
                 f"    doi = \"10.18653/v1/{year}.findings-{host}.{i}\",\n    pages = \"{i}--{i + 15}\",\n}}")
     if kind == 3:  # OpenReview, ICLR with a spelled-out ordinal
         num = year - 2012
-        return (f"@inproceedings{{\n{_key(i, year)},\ntitle={{{title}}},\nauthor={{{_authors(rng, True).replace(chr(10), ' ')}}},\n"
+        return (f"@inproceedings{{\n{_key(names, year, title)},\ntitle={{{title}}},\nauthor={{{' and '.join(names)}}},\n"
                 f"booktitle={{The {ORDINAL_WORDS.get(num, _nth(num))} International Conference on Learning Representations}},\n"
                 f"year={{{year}}},\nurl={{https://openreview.net/forum?id=X{i:08d}}}\n}}")
     if kind == 4:  # arXiv (Scholar's form)
-        return (f"@article{{{_key(i, year)},\n  title={{{title}}},\n  author={{{_authors(rng, False)}}},\n"
+        return (f"@article{{{_key(names, year, title)},\n  title={{{title}}},\n  author={{{_authors(names, False)}}},\n"
                 f"  journal={{arXiv preprint arXiv:{aid}}},\n  year={{{year}}}\n}}")
     if kind == 5:  # DBLP CoRR
-        return (f"@article{{DBLP:journals/corr/abs-{aid.replace('.', '-')},\n  author    = {{{_authors(rng, True)}}},\n"
+        return (f"@article{{DBLP:journals/corr/abs-{aid.replace('.', '-')},\n  author    = {{{_authors(names, True)}}},\n"
                 f"  title     = {{{title}}},\n  journal   = {{CoRR}},\n  volume    = {{abs/{aid}}},\n  year      = {{{year}}},\n"
                 f"  eprinttype = {{arXiv}},\n  eprint    = {{{aid}}}\n}}")
     if kind == 6:  # AAAI with a DOI
         vol = year + 1 - 1986
-        return (f"@inproceedings{{{_key(i, year)},\n  title={{{title}}},\n  author={{{_authors(rng, False)}}},\n"
+        return (f"@inproceedings{{{_key(names, year, title)},\n  title={{{title}}},\n  author={{{_authors(names, False)}}},\n"
                 f"  booktitle={{Proceedings of the AAAI Conference on Artificial Intelligence}},\n  volume={{{vol}}},\n"
                 f"  number={{{rng.randint(1, 26)}}},\n  pages={{{i}--{i + 9}}},\n  year={{{year + 1}}},\n"
                 f"  doi={{10.1609/aaai.v{vol}i1.{30000 + i}}}\n}}")
     # COLING / ACL main from the Anthology
-    return (f"@inproceedings{{x{i}-{year}-acl-long,\n    title = \"{title}\",\n    author = \"{_authors(rng, False)}\",\n"
+    return (f"@inproceedings{{x{i}-{year}-acl-long,\n    title = \"{title}\",\n    author = \"{_authors(names, False)}\",\n"
             f"    booktitle = \"Proceedings of the {_nth(year - 1962)} Annual Meeting of the Association for Computational "
             f"Linguistics (Volume 1: Long Papers)\",\n    year = \"{year}\",\n"
             f"    publisher = \"Association for Computational Linguistics\",\n"
@@ -108,8 +109,10 @@ def _nth(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
-def _key(i: int, year: int) -> str:
-    return f"author{year}w{i}"
+def _key(names: list[str], year: int, title: str) -> str:
+    """Google Scholar's and OpenReview's key: first author's surname, year, first title word."""
+    surname = re.sub(r"\\.|[^A-Za-z]", "", names[0].rsplit(" ", 1)[1]).lower()
+    return f"{surname}{year}{title.split()[0].lower()}{title.rsplit(' ', 1)[1]}"  # + the record number: unique
 
 
 def make_bib(n: int, seed: int = 0) -> str:

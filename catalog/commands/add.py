@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from catalog.checks.duplicates import norm_title
-from catalog.entries import to_yaml, unique_key, write_entry
+from catalog.entries import flush_batch, to_yaml, unique_key, write_entry
 from catalog.load import display_path, load_catalog
 from catalog.schema import Paper
 from catalog.sources import Candidate, IntakeError
@@ -125,14 +125,17 @@ def main(argv: list[str], client=None) -> int:
             print(f"warning: {c.source}: {w}", file=sys.stderr)
     for m in msgs:
         print(m)
+    batch = len(todo) > 1  # one flush for the batch instead of two fsyncs per file
     for c in todo:
         if args.dry_run:
             print(to_yaml(c.paper))
         else:
-            path = write_entry(c.paper, papers_dir)
+            path = write_entry(c.paper, papers_dir, durable=not batch)
             print(f"wrote {display_path(path)} ({c.source})")
         for n in c.notes:
             print(f"  todo: {n}")
+    if batch and not args.dry_run:
+        flush_batch()
     if todo and not args.dry_run:
         print("next: fill in topics and evidence, then `python -m catalog validate` and `python -m catalog build`")
     return 1 if failed else 0

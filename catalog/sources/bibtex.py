@@ -306,6 +306,10 @@ def _candidate(entry: BibEntry, cat: Catalog, source: str) -> Candidate:
 def _syntax_error(block) -> str:
     """One line for a block bibtexparser could not parse: what is wrong and where."""
     err = getattr(block, "error", None)
+    previous = getattr(block, "previous_block", None)  # a DuplicateBlockKeyBlock
+    if previous is not None:
+        return (f"BibTeX: the key {block.key!r} is used twice in this file (first at line "
+                f"{(previous.start_line or 0) + 1}); give one of the two records another key")
     reason = _WS.sub(" ", getattr(err, "abort_reason", None) or str(err or "")).strip(" .")
     raw = getattr(block, "raw", "") or ""
     start = (block.start_line or 0) + 1
