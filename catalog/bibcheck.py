@@ -59,7 +59,7 @@ class Record:
         return self.entry.key
 
     def get(self, name: str) -> str:
-        return bib._get(self.entry, name)
+        return bib.field_text(self.entry, name)
 
     def finding(self, fld: str | None, code: str, message: str, fix: dict[str, str] | None = None) -> Finding:
         return Finding(Problem(self.key, self.file, self.line, fld, "warning", code, message), fix or {})
@@ -94,15 +94,15 @@ def read(path: Path, ctx: Context) -> tuple[list[Record], list[Problem]]:
     lib = bib.read_library(path)
     if not hasattr(lib, "entries"):  # a Candidate saying why there is nothing to read
         return [], [Problem(None, shown, None, None, "error", "bibtex", lib.error)]
-    problems = [Problem(None, shown, (b.start_line or 0) + 1, None, "error", "bibtex-syntax", bib._syntax_error(b))
+    problems = [Problem(None, shown, (b.start_line or 0) + 1, None, "error", "bibtex-syntax", bib.syntax_error(b))
                 for b in lib.failed_blocks]
     raw = {e.start_line: e for e in bib.parse_raw(Path(path).read_text(encoding="utf-8")).entries}
     records = []
     for entry in lib.entries:
-        doi = bib._DOI_URL.sub("", bib._get(entry, "doi")) or None
-        arxiv = bib._arxiv_id(entry)
-        venue, text, warnings = bib._venue(ctx.cat.index, entry, doi, arxiv)
-        known = next((ctx.by_id[i] for i in _ids(arxiv, doi, bib._get(entry, "title")) if i in ctx.by_id), None)
+        doi = bib.doi_of(entry)
+        arxiv = bib.arxiv_id_of(entry)
+        venue, text, warnings = bib.venue_of(ctx.cat.index, entry, doi, arxiv)
+        known = next((ctx.by_id[i] for i in _ids(arxiv, doi, bib.field_text(entry, "title")) if i in ctx.by_id), None)
         records.append(Record(entry, raw.get(entry.start_line), shown, (entry.start_line or 0) + 1, arxiv, doi, venue,
                               text, warnings, known))
     return records, problems
@@ -222,7 +222,7 @@ def _venue_field(rec: Record) -> str | None:
 
 def _authors(rec: Record) -> list[str]:
     f = {k.lower(): v for k, v in rec.entry.fields_dict.items()}.get("author")
-    return [bib._clean(a) for a in f.value] if f is not None and isinstance(f.value, list) else []
+    return [bib.clean(a) for a in f.value] if f is not None and isinstance(f.value, list) else []
 
 
 def _cut(text: str, n: int = 80) -> str:

@@ -154,37 +154,42 @@ def parse(text: str) -> Library:
     )
 
 
-def _clean(value) -> str:
+def clean(value) -> str:
     return _WS.sub(" ", str(value)).strip() if value is not None else ""
 
 
-def _get(entry: BibEntry, *names: str) -> str:
+def field_text(entry: BibEntry, *names: str) -> str:
     fields = {k.lower(): v for k, v in entry.fields_dict.items()}
     for n in names:
         f = fields.get(n)
-        if f is not None and _clean(f.value):
-            return _clean(f.value)
+        if f is not None and clean(f.value):
+            return clean(f.value)
     return ""
 
 
-def _arxiv_id(entry: BibEntry) -> str | None:
-    eprint = _get(entry, "eprint")
-    prefix = _get(entry, "archiveprefix", "eprinttype").lower()
-    for text in (eprint if (not prefix or prefix == "arxiv") else "", _get(entry, "volume"), _get(entry, "journal")):
+def doi_of(entry: BibEntry) -> str | None:
+    """The record's DOI without a https://doi.org/ or doi: prefix."""
+    return _DOI_URL.sub("", field_text(entry, "doi")) or None
+
+
+def arxiv_id_of(entry: BibEntry) -> str | None:
+    eprint = field_text(entry, "eprint")
+    prefix = field_text(entry, "archiveprefix", "eprinttype").lower()
+    for text in (eprint if (not prefix or prefix == "arxiv") else "", field_text(entry, "volume"), field_text(entry, "journal")):
         m = _ARXIV_IN.search(text)
         if m and ARXIV_ID_RE.match(m.group(1)):
             return m.group(1)
-    doi = _get(entry, "doi")
+    doi = field_text(entry, "doi")
     m = re.match(r"^10\.48550/arxiv\.(\d{4}\.\d{4,5})$", doi, re.I)
     return m.group(1) if m else None
 
 
-def _venue(ix: VenueIndex, entry: BibEntry, doi: str | None, arxiv: str | None) -> tuple[VenueMatch | None, str, list[str]]:
+def venue_of(ix: VenueIndex, entry: BibEntry, doi: str | None, arxiv: str | None) -> tuple[VenueMatch | None, str, list[str]]:
     """(venue, the text it came from, warnings). When the record's signals disagree on the venue or edition,
     the strongest wins and a warning says which: a DOI's proof, then a year the venue string states, then an
     edition number or volume in it, then the `volume` field, then the `year` field."""
-    field = next((f for f in ("booktitle", "journal", "howpublished") if _get(entry, f)), "publisher")
-    text = _get(entry, field) if field != "publisher" or entry.entry_type == "misc" else ""
+    field = next((f for f in ("booktitle", "journal", "howpublished") if field_text(entry, f)), "publisher")
+    text = field_text(entry, field) if field != "publisher" or entry.entry_type == "misc" else ""
     by_doi = venue_from_doi(ix, doi)
     readings = ix.match_all(text) if text else []
     by_text = readings[0] if readings else None
@@ -192,7 +197,7 @@ def _venue(ix: VenueIndex, entry: BibEntry, doi: str | None, arxiv: str | None) 
     if by_text and not ix.is_preprint(by_text.venue):
         signals = [(r.year, f"the {field}'s {'edition number' if r.basis == 'number' else 'stated year'}")
                    for r in sorted(readings, key=lambda r: r.basis == "number") if r.venue == by_text.venue and r.year]
-        vol, year_field = _get(entry, "volume"), _get(entry, "year")
+        vol, year_field = field_text(entry, "volume"), field_text(entry, "year")
         if vol.isdigit() and ix.year_of_volume(by_text.venue, int(vol)):
             signals.append((ix.year_of_volume(by_text.venue, int(vol)), f"volume {vol}"))
         if year_field.isdigit():
@@ -207,7 +212,7 @@ def _venue(ix: VenueIndex, entry: BibEntry, doi: str | None, arxiv: str | None) 
                                 f"{'; '.join(dict.fromkeys(lost))}; using {won[0]}")
             by_text = VenueMatch(by_text.venue, won[0], by_text.track, by_text.workshop, by_text.basis)
     if by_text and by_text.track == "workshop":
-        name = _get(entry, "eventtitle") or by_text.workshop
+        name = field_text(entry, "eventtitle") or by_text.workshop
         by_text = VenueMatch(by_text.venue, by_text.year, "workshop", name)
     if by_doi and (by_text is None or by_text.venue != by_doi.venue or by_text.track != "workshop"):
         if by_text and by_text.venue != by_doi.venue:
@@ -225,7 +230,7 @@ def to_candidates(lib: Library, cat: Catalog, source: str) -> list[Candidate]:
     """One Candidate per BibTeX entry (failed blocks become Candidates with an error)."""
     out: list[Candidate] = []
     for block in lib.failed_blocks:
-        out.append(Candidate(f"{source}:{(block.start_line or 0) + 1}", error=_syntax_error(block)))
+        out.append(Candidate(f"{source}:{(block.start_line or 0) + 1}", error=syntax_error(block)))
     for entry in lib.entries:
         out.append(_candidate(entry, cat, f"{source}:{(entry.start_line or 0) + 1} {entry.key}"))
     return out
@@ -234,26 +239,26 @@ def to_candidates(lib: Library, cat: Catalog, source: str) -> list[Candidate]:
 def _candidate(entry: BibEntry, cat: Catalog, source: str) -> Candidate:
     ix = cat.index
     notes: list[str] = []
-    title = _get(entry, "title")
+    title = field_text(entry, "title")
     author_field = {k.lower(): v for k, v in entry.fields_dict.items()}.get("author")
-    authors = [_clean(a) for a in (author_field.value if author_field and isinstance(author_field.value, list) else [])]
+    authors = [clean(a) for a in (author_field.value if author_field and isinstance(author_field.value, list) else [])]
     if not title:
         return Candidate(source, error="no title (the title field is missing or empty)")
     authors = [a for a in authors if a]
     if not authors:
         return Candidate(source, error="no authors (the author field is missing or empty)")
-    year_text = _get(entry, "year")
-    doi = _DOI_URL.sub("", _get(entry, "doi")) or None
-    arxiv = _arxiv_id(entry)
-    venue, venue_text, warnings = _venue(ix, entry, doi, arxiv)
+    year_text = field_text(entry, "year")
+    doi = doi_of(entry)
+    arxiv = arxiv_id_of(entry)
+    venue, venue_text, warnings = venue_of(ix, entry, doi, arxiv)
     if venue is None:
         if not venue_text:
             return Candidate(source, error="no booktitle, journal or eprint: cannot tell the venue")
         close = ix.suggest(venue_text)
         hint = f"closest known: {ix.venues[close].name!r}; " if close else ""
         return Candidate(source, error=f"venue {venue_text!r} is not in catalog/venues.yaml ({hint}add it or an alias)")
-    origdate = _get(entry, "origdate")
-    eprintdate = _get(entry, "eprintdate") or (origdate if len(origdate) == 10 else "")  # a full date: arXiv v1
+    origdate = field_text(entry, "origdate")
+    eprintdate = field_text(entry, "eprintdate") or (origdate if len(origdate) == 10 else "")  # a full date: arXiv v1
     first_version = None
     if arxiv and eprintdate:
         try:
@@ -272,7 +277,7 @@ def _candidate(entry: BibEntry, cat: Catalog, source: str) -> Candidate:
     year = int(origdate[:4]) if origdate[:4].isdigit() else min(years)
     if venue.year is None and not ix.is_preprint(venue.venue) and year_text.isdigit():
         venue = VenueMatch(venue.venue, int(year_text), venue.track, venue.workshop)
-    url = _get(entry, "url") or None
+    url = field_text(entry, "url") or None
     if not url and arxiv and not first_version:
         url = f"https://arxiv.org/abs/{arxiv}"
     conflict = url_conflict(ix, venue, url)
@@ -303,7 +308,7 @@ def _candidate(entry: BibEntry, cat: Catalog, source: str) -> Candidate:
     return Candidate(source, paper, notes=notes, warnings=warnings)
 
 
-def _syntax_error(block) -> str:
+def syntax_error(block) -> str:
     """One line for a block bibtexparser could not parse: what is wrong and where."""
     err = getattr(block, "error", None)
     previous = getattr(block, "previous_block", None)  # a DuplicateBlockKeyBlock
