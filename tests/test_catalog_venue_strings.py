@@ -150,3 +150,18 @@ def test_intake_of_real_forms_with_disagreement_and_evidence(tmp_path, capsys):
     assert icml["verified"] is False and icml["venue_evidence"]["kind"] == "none"
     assert "is a page of ICML 2023, not ICML 2024; not used as evidence" in err
     assert err.count("warning:") == 2
+
+
+@pytest.mark.parametrize("url, proves", [
+    ("https://aclanthology.org/2024.acl-long.123/", ("acl", 2024)),
+    ("https://aclanthology.org/2024.findings-emnlp.7.pdf", ("emnlp", 2024)),
+    ("https://www.aclweb.org/anthology/P19-1001", ("acl", 2019)),
+    ("https://proceedings.mlr.press/v235/burns24b.html", ("icml", 2024)),
+    ("http://papers.nips.cc/paper_files/paper/2023/hash/abc-Abstract-Conference.html", ("neurips", 2023)),
+    ("https://openreview.net/forum?id=ghNRg2mEgN", None),  # an OpenReview forum names no venue by its address
+])
+def test_paper_pages_prove_their_venue_by_address(ix, url, proves):
+    from catalog.sources.evidence import venue_from_url
+
+    m = venue_from_url(ix, url)
+    assert ((m.venue, m.year) if m else None) == proves

@@ -9,6 +9,9 @@ from catalog.registry import VenueIndex, VenueMatch
 URL_KINDS = {
     "openreview.net": "openreview",
     "aclanthology.org": "anthology",
+    "www.aclweb.org": "anthology",  # the Anthology's older address (www.aclweb.org/anthology/P19-1001)
+    "aclweb.org": "anthology",
+    "proceedings.iclr.cc": "proceedings",
     "proceedings.mlr.press": "proceedings",
     "papers.nips.cc": "proceedings",
     "proceedings.neurips.cc": "proceedings",
@@ -44,6 +47,8 @@ def venue_from_url(ix: VenueIndex, url: str | None) -> VenueMatch | None:
     if not url:
         return None
     host, path = _site(url)
+    if host == "aclweb.org" and path.startswith("/anthology/"):
+        host, path = "aclanthology.org", path.removeprefix("/anthology")
     if host == "aclanthology.org" and path.strip("/"):
         return venue_from_doi(ix, ANTHOLOGY_DOI + path.strip("/").split("/")[0].removesuffix(".pdf"))
     for vid, edition in ix.proceedings_pages():
