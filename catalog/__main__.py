@@ -1,4 +1,4 @@
-"""``python -m catalog <command> ...``: dispatches to catalog.commands.<command>.main(argv)."""
+"""``python -m catalog <command> ...``: dispatches to catalog.commands.<command>.main(argv) ('-' as '_')."""
 from __future__ import annotations
 
 import importlib
@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     if cmd not in COMMANDS:
         print(f"catalog: unknown command {cmd!r}\n{usage()}", file=sys.stderr)
         return 2
-    return importlib.import_module(f"catalog.commands.{cmd}").main(rest)
+    return importlib.import_module(f"catalog.commands.{cmd.replace('-', '_')}").main(rest)
 
 
 if __name__ == "__main__":

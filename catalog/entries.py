@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -98,7 +99,14 @@ def build_paper(data: dict[str, Any]) -> tuple[Paper | None, str | None]:
         return None, "; ".join(parts) + more
 
 
-def write_entry(paper: Paper, papers_dir: Path) -> Path:
+def write_entry(paper: Paper, papers_dir: Path, durable: bool = True) -> Path:
+    """Write the entry atomically; `durable=False` skips the per-file fsyncs (a batch calls `flush_batch`)."""
     path = Path(papers_dir) / f"{paper.key}.yaml"
-    atomic_write(path, to_yaml(paper))
+    atomic_write(path, to_yaml(paper), durable=durable)
     return path
+
+
+def flush_batch() -> None:
+    """Make a batch of non-durable writes durable with one flush instead of two fsyncs per file (which made
+    a 10,000-record import disk-bound). A kill meanwhile still leaves each file whole or absent."""
+    os.sync()

@@ -19,8 +19,8 @@ from bibtexparser.middlewares import LatexDecodingMiddleware
 
 from catalog.load import load_catalog
 from catalog.render import escape, site
+from catalog.render.bibtex import export
 from catalog.render.site import common, embed, reproductions
-from catalog.sources.bibtex import export
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "site"
 DOCS = Path("docs")
@@ -168,8 +168,8 @@ def test_unverified_paper_says_so_and_missing_results_say_no_results_yet(out):
 
 
 @pytest.mark.parametrize("key, etype, venue_field", [
-    ("muller2023when", "inproceedings", ("booktitle", "Conference on Neural Information Processing Systems, NeurIPS 2023")),
-    ("lee2024csharp", "inproceedings", ("booktitle", "Findings of EMNLP 2024")),
+    ("muller2023when", "inproceedings", ("booktitle", "Advances in Neural Information Processing Systems")),
+    ("lee2024csharp", "inproceedings", ("booktitle", "Findings of the Association for Computational Linguistics: EMNLP 2024")),
     ("smith2024journal", "article", ("journal", "Transactions on Machine Learning Research")),
     ("ng2025pending", "misc", None),
 ])

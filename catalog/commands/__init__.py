@@ -4,4 +4,5 @@ COMMANDS = {
     "add": "Scaffold entries from BibTeX (--bibtex FILE) or arXiv (arxiv:ID).",
     "build": "Regenerate README tables, docs pages and catalog/schema.json (--check: exit 1 if stale).",
     "export": "Write the catalog as BibTeX (--bibtex [FILE]).",
+    "check-bib": "Check a .bib file against the catalog (--format text|json, --fix writes FILE.fixed.bib).",
 }

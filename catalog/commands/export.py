@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from catalog.load import load_catalog
-from catalog.sources.bibtex import export
+from catalog.render.bibtex import export
 from catalog.yamlio import atomic_write
 
 

@@ -18,3 +18,4 @@ class Candidate:
     paper: Paper | None = None
     error: str | None = None
     notes: list[str] = field(default_factory=list)  # what the contributor still has to check or fill in
+    warnings: list[str] = field(default_factory=list)  # e.g. two fields of the record that disagree, and which won

@@ -40,7 +40,8 @@ def fetch(arxiv_id: str, client: arxiv.Client | None = None) -> arxiv.Result:
     except arxiv.ArxivError as exc:
         raise IntakeError(f"arXiv API error for {arxiv_id!r}: {exc.message}") from None
     except requests.RequestException as exc:
-        raise IntakeError(f"cannot reach the arXiv API: {type(exc).__name__}") from None
+        raise IntakeError(f"cannot reach the arXiv API ({type(exc).__name__}); offline, save the paper's BibTeX "
+                          f"to a file and run `python -m catalog add --bibtex FILE`") from None
     if not results:
         raise IntakeError(f"arXiv has no paper {arxiv_id}")
     return results[0]

@@ -15,8 +15,8 @@ import yaml
 from catalog.render.escape import h, link, md
 from catalog.render.markdown import authors_short, sort_key, venue_label
 from catalog.schema import Paper, Topic
-from catalog.sources.bibtex import export as export_bibtex
-from catalog.sources.bibtex import export_each as export_bibtex_each
+from catalog.render.bibtex import export as export_bibtex
+from catalog.render.bibtex import export_each as export_bibtex_each
 
 if TYPE_CHECKING:  # pragma: no cover
     from catalog.load import Catalog, Entry
