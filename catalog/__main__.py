@@ -1,4 +1,5 @@
 """``python -m catalog <command> ...``: dispatches to catalog.commands.<command>.main(argv) ('-' as '_')."""
+
 from __future__ import annotations
 
 import importlib

@@ -1,4 +1,5 @@
 """Make and write paper entries: citation keys, the deterministic YAML form, validation before writing."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,8 +17,45 @@ from catalog.schema import KEY_RE, Paper
 from catalog.yamlio import dump
 
 STOPWORDS = frozenset(
-    "a an the on of in for to with and or is are be by from at as via towards toward do does can how what when "
-    "why which who your our we its it this that".split()
+    [
+        "a",
+        "an",
+        "the",
+        "on",
+        "of",
+        "in",
+        "for",
+        "to",
+        "with",
+        "and",
+        "or",
+        "is",
+        "are",
+        "be",
+        "by",
+        "from",
+        "at",
+        "as",
+        "via",
+        "towards",
+        "toward",
+        "do",
+        "does",
+        "can",
+        "how",
+        "what",
+        "when",
+        "why",
+        "which",
+        "who",
+        "your",
+        "our",
+        "we",
+        "its",
+        "it",
+        "this",
+        "that",
+    ]
 )
 
 

@@ -7,6 +7,7 @@ keys (which YAML loaders silently collapse) are reported.
 Writing: a deterministic dump (fields in the model's declaration order, None and empty values omitted, block
 style, UTF-8, no line wrapping) so that a file written twice is identical byte for byte.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,5 +1,6 @@
 """arXiv intake against recorded real API replies (tests/fixtures/arxiv), served to the `arxiv` client
 through a fake requests session: no network."""
+
 from __future__ import annotations
 
 import json
@@ -9,13 +10,13 @@ from urllib.parse import parse_qs, urlparse
 import arxiv
 import pytest
 import yaml
+from test_catalog_checks import make_root
 
 from catalog.__main__ import main as cli_main
 from catalog.commands import add
 from catalog.load import load_catalog
 from catalog.sources import IntakeError
 from catalog.sources import arxiv as src
-from test_catalog_checks import make_root
 
 FIX = Path(__file__).parent / "fixtures" / "arxiv"
 

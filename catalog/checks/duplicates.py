@@ -1,4 +1,5 @@
 """The same paper twice: by version-less arXiv id, DOI, or normalized title (across the whole catalog)."""
+
 from __future__ import annotations
 
 import re

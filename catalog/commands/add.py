@@ -4,6 +4,7 @@ Scaffolds one ``<key>.yaml`` per paper. An entry that fails the schema is report
 already in the catalog (same arXiv id, DOI or title) is skipped; two records of one paper in the input (a
 conference paper and its CoRR twin) are merged; a key that is invalid or taken gets a fresh one.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,7 +64,9 @@ def plan(cands: list[Candidate], existing: list[Paper], taken: set[str]) -> tupl
                 twin.source, twin.notes = c.source, c.notes + twin.notes
             twin.paper = _merge(a, b)
             twin.notes += [n for n in c.notes if "citation key" not in n and n not in twin.notes]
-            twin.notes = [n for n in twin.notes if not (twin.paper.arxiv and twin.paper.arxiv.id in n and "first-version" in n)]
+            twin.notes = [
+                n for n in twin.notes if not (twin.paper.arxiv and twin.paper.arxiv.id in n and "first-version" in n)
+            ]
             msgs.append(f"merge {c.source} into {twin.paper.key} (same paper)")
             for i in _ids(twin.paper):
                 kept_ids.setdefault(i, pos)

@@ -6,6 +6,7 @@ duplicates inside the file, mojibake and accent residue. It never writes FILE; `
 copy next to it (FILE with ``.fixed.bib``), changing only the records it fixes. Exit status: 0 when nothing
 was found, 1 when something was, 2 when the file cannot be read.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,7 +59,7 @@ def apply_fixes(text: str, records: list[bibcheck.Record], findings: list[bibche
                 existing = next((k for k in entry.fields_dict if k.lower() == name), None)
                 entry.set_field(Field(existing or name, value))
         written = rec.raw.raw
-        new = bibtexparser.write_string(Library([entry])).strip() + written[len(written.rstrip()):]
+        new = bibtexparser.write_string(Library([entry])).strip() + written[len(written.rstrip()) :]
         out += [text[pos:begin], new]
         pos = begin + len(rec.raw.raw)
         changed += 1
@@ -84,8 +85,12 @@ def main(argv: list[str]) -> int:
         by_line = {}
         for f in findings:
             by_line.setdefault((f.problem.line, f.problem.code, f.problem.message), f.fix)
-        json.dump([{**p.to_dict(), "fix": by_line.get((p.line, p.code, p.message), {})} for p in shown],
-                  sys.stdout, indent=2, ensure_ascii=False)
+        json.dump(
+            [{**p.to_dict(), "fix": by_line.get((p.line, p.code, p.message), {})} for p in shown],
+            sys.stdout,
+            indent=2,
+            ensure_ascii=False,
+        )
         sys.stdout.write("\n")
     else:
         for p in shown:
@@ -96,6 +101,8 @@ def main(argv: list[str]) -> int:
         new, changed = apply_fixes(text, records, findings)
         out = fixed_path(args.file)
         atomic_write(out, new)
-        print(f"wrote {display_path(out)} ({changed} record(s) corrected; {display_path(args.file)} unchanged)",
-              file=sys.stderr)
+        print(
+            f"wrote {display_path(out)} ({changed} record(s) corrected; {display_path(args.file)} unchanged)",
+            file=sys.stderr,
+        )
     return 1 if shown else 0
