@@ -154,7 +154,8 @@ def load_entry(path: Path) -> tuple[Entry | None, list[Problem]]:
         return None, probs
     if not isinstance(data, dict):
         what = "empty" if data is None else f"a {type(data).__name__}"
-        return None, probs + [
+        return None, [
+            *probs,
             Problem(
                 stem,
                 display_path(path),
@@ -163,7 +164,7 @@ def load_entry(path: Path) -> tuple[Entry | None, list[Problem]]:
                 "error",
                 "schema",
                 f"expected a mapping of fields, the file is {what}",
-            )
+            ),
         ]
     key = data.get("key") if isinstance(data.get("key"), str) else stem
     try:
@@ -193,10 +194,8 @@ def _load_registry(path: Path, model: type[BaseModel], item_model: type[BaseMode
     items = []
     raw = data.get(list_key) if isinstance(data, dict) else None
     for item in raw if isinstance(raw, list) else []:
-        try:
+        with contextlib.suppress(ValidationError):  # already reported above
             items.append(item_model.model_validate(item))
-        except ValidationError:
-            pass  # already reported above
     return items, probs
 
 

@@ -83,7 +83,8 @@ def test_intake_cases(tmp_path, capsys, monkeypatch):
 
 def test_reimport_is_skipped(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    rc, out, err, root = _add(tmp_path, capsys, "dblp-real.bib")
+    rc, _out, err, root = _add(tmp_path, capsys, "dblp-real.bib")
+    assert rc == 0, err
     before = sorted(p.name for p in (root / "papers").iterdir())
     assert main(["add", "--papers", str(root / "papers"), "--bibtex", str(FIX / "dblp-real.bib")]) == 0
     assert "already in the catalog as so2019evolved" in capsys.readouterr().out
@@ -139,8 +140,23 @@ from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 _TRICKY = st.sampled_from(
-    list("$\\{}&%#_^~ \t\n'\"")
-    + ["é", "e\u0301", "\u0301", "Å", "\u212b", "ß", "李", "–", "𝔸", "\x00", "\x1e", "a", "Z", "1"]
+    [
+        *"$\\{}&%#_^~ \t\n'\"",
+        "é",
+        "e\u0301",
+        "\u0301",
+        "Å",
+        "\u212b",
+        "ß",
+        "李",
+        "–",
+        "𝔸",
+        "\x00",
+        "\x1e",
+        "a",
+        "Z",
+        "1",
+    ]
 )
 
 
@@ -155,6 +171,19 @@ def test_latex_encoding_is_the_stock_middleware(values):
         assert fast._transform_python_value_string(v) == stock._transform_python_value_string(v), repr(v)
 
 
+def _count_writes(monkeypatch) -> list[int]:
+    """Record the number of entries of each bibtexparser write (until ``monkeypatch.undo()``)."""
+    calls: list[int] = []
+    real = bibtex_out.bibtexparser.write_string
+
+    def write_string(lib, **kw):
+        calls.append(len(lib.entries))
+        return real(lib, **kw)
+
+    monkeypatch.setattr(bibtex_out.bibtexparser, "write_string", write_string)
+    return calls
+
+
 def test_export_each_is_each_single_entry_export(tmp_path):
     cat = load_catalog(make_root(tmp_path))
     assert len(cat.entries) >= 3
@@ -162,7 +191,9 @@ def test_export_each_is_each_single_entry_export(tmp_path):
     singles = [bibtex_out.export(dataclasses.replace(cat, entries=[e])) for e in cat.entries]
     assert each == singles
     assert "\n".join(each) == bibtex_out.export(cat)
-    assert all(t.startswith("@") and f"{{{e.paper.key}," in t.splitlines()[0] for t, e in zip(each, cat.entries))
+    assert all(
+        t.startswith("@") and f"{{{e.paper.key}," in t.splitlines()[0] for t, e in zip(each, cat.entries, strict=True)
+    )
 
 
 def test_export_each_is_exact_when_one_write_cannot_be_split(tmp_path, monkeypatch):
@@ -173,11 +204,7 @@ def test_export_each_is_exact_when_one_write_cannot_be_split(tmp_path, monkeypat
     for entries in ([odd, *cat.entries[1:]], [*cat.entries, cat.entries[-1]]):
         c = dataclasses.replace(cat, entries=entries)
         singles = [bibtex_out.export(dataclasses.replace(c, entries=[e])) for e in entries]
-        calls = []
-        real = bibtex_out.bibtexparser.write_string
-        monkeypatch.setattr(
-            bibtex_out.bibtexparser, "write_string", lambda lib, **kw: calls.append(len(lib.entries)) or real(lib, **kw)
-        )
+        calls = _count_writes(monkeypatch)
         assert bibtex_out.export_each(c) == singles
         monkeypatch.undo()
         assert calls[-len(entries) :] == [1] * len(entries)  # the fallback ran
@@ -186,11 +213,7 @@ def test_export_each_is_exact_when_one_write_cannot_be_split(tmp_path, monkeypat
 def test_export_each_writes_once(tmp_path, monkeypatch):
     """All entries go through a single bibtexparser write (per-entry writes made the site 5x slower)."""
     cat = load_catalog(make_root(tmp_path))
-    calls = []
-    real = bibtex_out.bibtexparser.write_string
-    monkeypatch.setattr(
-        bibtex_out.bibtexparser, "write_string", lambda lib, **kw: calls.append(len(lib.entries)) or real(lib, **kw)
-    )
+    calls = _count_writes(monkeypatch)
     bibtex_out.export_each(cat)
     assert calls == [len(cat.entries)]
 
@@ -201,8 +224,8 @@ def test_export_each_writes_once(tmp_path, monkeypatch):
 from bibtexparser.middlewares import LatexDecodingMiddleware  # noqa: E402
 
 _LATEX = st.sampled_from(
-    list("{}\\'\"`^~c vLo-!?&\n\tae[]1$%_#@")
-    + [
+    [
+        *"{}\\'\"`^~c vLo-!?&\n\tae[]1$%_#@",
         "\\v",
         "\\c{c}",
         "\\ss",

@@ -76,7 +76,7 @@ def test_clean_file_exits_0(tmp_path, capsys, monkeypatch):
 
 def test_json_format(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    rc, out, err, _ = _check(tmp_path, capsys, "anthology.bib", "--format", "json")
+    rc, out, _err, _ = _check(tmp_path, capsys, "anthology.bib", "--format", "json")
     rows = json.loads(out)
     assert rc == 1 and [(r["line"], r["code"]) for r in rows] == [
         (1, "venue-contradicts-record"),
@@ -90,7 +90,7 @@ def test_json_format(tmp_path, capsys, monkeypatch):
 def test_fix_writes_a_corrected_copy_and_never_the_file(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     before = (EXPORTS / "scholar.bib").read_bytes()
-    rc, out, err, bib = _check(tmp_path, capsys, "scholar.bib", "--fix")
+    _rc, _out, err, bib = _check(tmp_path, capsys, "scholar.bib", "--fix")
     assert bib.read_bytes() == before
     fixed = tmp_path / "scholar.fixed.bib"
     assert "wrote scholar.fixed.bib (3 record(s) corrected; scholar.bib unchanged)" in err

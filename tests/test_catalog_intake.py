@@ -37,7 +37,7 @@ def test_empty_or_blank_title_or_authors_are_refused(tmp_path, capsys):
             "@article{d2024notitle,\n  author = {Ann Author},\n  journal = {CoRR},\n  year = {2024}\n}\n",
         ]
     )
-    rc, out, err, written = _run(tmp_path, capsys, text)
+    rc, _out, err, written = _run(tmp_path, capsys, text)
     assert rc == 1 and written == set()
     lines = err.strip().splitlines()
     assert len(lines) == 4, err
@@ -53,7 +53,7 @@ def test_unbalanced_braces_say_what_and_where_without_parser_logs(tmp_path, caps
         + "\n"
         + RECORD.format(key="b2024fine", title="Fine", author="Bo Bee")
     )
-    rc, out, err, written = _run(tmp_path, capsys, text)
+    rc, _out, err, written = _run(tmp_path, capsys, text)
     assert rc == 1
     assert err.strip().splitlines() == [
         f"error: {tmp_path / 'refs.bib'}:2: BibTeX syntax: the @article entry starting at line 2 is still open at the "
@@ -63,7 +63,7 @@ def test_unbalanced_braces_say_what_and_where_without_parser_logs(tmp_path, caps
 
 
 def test_unclosed_last_entry(tmp_path, capsys):
-    rc, out, err, written = _run(tmp_path, capsys, RECORD.format(key="a2024open", title="Open", author="A B")[:-2])
+    rc, _out, err, written = _run(tmp_path, capsys, RECORD.format(key="a2024open", title="Open", author="A B")[:-2])
     assert rc == 1 and written == set()
     assert err.strip().splitlines() == [
         f"error: {tmp_path / 'refs.bib'}:1: BibTeX syntax: the @article entry starting at line 1 is still open at the "
@@ -74,7 +74,7 @@ def test_unclosed_last_entry(tmp_path, capsys):
 def test_empty_bib_is_an_error(tmp_path, capsys):
     for i, text in enumerate(("", "% only a comment\n\n")):
         (tmp_path / str(i)).mkdir()
-        rc, out, err, written = _run(tmp_path / str(i), capsys, text)
+        rc, _out, err, written = _run(tmp_path / str(i), capsys, text)
         assert rc == 1 and written == set()
         assert (
             err.strip()
@@ -115,7 +115,7 @@ def test_a_key_used_twice_says_so_and_where(tmp_path, capsys):
         + "\n"
         + RECORD.format(key="a2024same", title="Second", author="Bo Bee")
     )
-    rc, out, err, written = _run(tmp_path, capsys, text)
+    rc, _out, err, written = _run(tmp_path, capsys, text)
     assert rc == 1 and len(written) == 1
     assert err.strip() == (
         f"error: {tmp_path / 'refs.bib'}:8: BibTeX: the key 'a2024same' is used twice in this file "

@@ -31,7 +31,7 @@ def test_same_data_as_safe_load(text):
 
 
 def test_lines_and_duplicates():
-    data, lines, dups = load_with_lines("a: 1\nb:\n  c: [1, 2]\n  d:\n  - x\n  - y: 2\na: 3\n")
+    _data, lines, dups = load_with_lines("a: 1\nb:\n  c: [1, 2]\n  d:\n  - x\n  - y: 2\na: 3\n")
     assert lines["b.c"] == 3 and lines["b.d.1"] == 6 and lines["b.d.1.y"] == 6
     assert dups == [("a", 7)]
     assert line_for(lines, "b.d.1.missing") == 6 and line_for(lines, "zzz") is None
@@ -46,9 +46,9 @@ def test_bad_yaml_is_one_line_error(text):
 
 def test_billion_laughs_is_fast():
     doc = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi")
+        f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True)
     )
-    data, lines, _ = load_with_lines(doc)
+    _data, lines, _ = load_with_lines(doc)
     assert len(lines) < 200  # shared nodes are walked once
 
 

@@ -183,7 +183,7 @@ def test_intake_of_real_forms_with_disagreement_and_evidence(tmp_path, capsys):
     bib = tmp_path / "refs.bib"
     bib.write_text(RECORDS, encoding="utf-8")
     rc = add.main(["--bibtex", str(bib), "--papers", str(root / "papers")])
-    out, err = capsys.readouterr()
+    _out, err = capsys.readouterr()
     assert rc == 0, err
 
     def entry(key):

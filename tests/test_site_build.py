@@ -125,7 +125,7 @@ def test_topic_venue_and_other_pages_exist(sites, name):
 class _Refs(HTMLParser):
     """Collects (tag, attribute, value) of every URL-valued attribute."""
 
-    ATTRS = {"href", "src", "srcset", "poster", "data", "action"}
+    ATTRS = frozenset({"href", "src", "srcset", "poster", "data", "action"})
 
     def __init__(self):
         super().__init__()
@@ -179,7 +179,7 @@ def test_internal_links_resolve(sites, name):
     broken = []
     for page in built.rglob("*.html"):
         rel_url = "/" + page.relative_to(built).as_posix()
-        for tag, attr, val in _refs(page):
+        for _tag, attr, val in _refs(page):
             if attr == "srcset" or re.match(r"^[a-z][a-z0-9+.-]*:|^//|^#", val, re.I):
                 continue
             path = unquote(urlsplit(urljoin(rel_url, val)).path)

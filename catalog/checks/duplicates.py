@@ -27,7 +27,7 @@ def _dups(cat: Catalog, keyfn, field: str, what: str) -> list[Problem]:
             if k:
                 groups[k].append(e)
     out = []
-    for k, es in groups.items():
+    for es in groups.values():
         uniq = list({id(x): x for x in es}.values())
         if len(uniq) < 2:
             continue

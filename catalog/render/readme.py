@@ -78,7 +78,7 @@ def unresolved_section(cat: Catalog) -> list[str]:
     for u in sorted(cat.unresolved, key=lambda u: (u.seed, u.row)):
         cands = ", ".join(f"`{c}`" for c in u.candidates)
         out.append(f"| {md(u.seed)} | {md(u.row)} | {md(u.reason)} | {cands} |")
-    return out + [""]
+    return [*out, ""]
 
 
 def render_block(cat: Catalog) -> str:

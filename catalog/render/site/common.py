@@ -114,7 +114,7 @@ class Site:
     @functools.cached_property
     def _bibtex(self) -> dict[int, str]:
         """id(entry) -> its BibTeX, for every entry of the catalog in one export (see export_each)."""
-        return {id(e): text for e, text in zip(self.cat.entries, export_bibtex_each(self.cat))}
+        return {id(e): text for e, text in zip(self.cat.entries, export_bibtex_each(self.cat), strict=True)}
 
     def bibtex(self, entry: Entry) -> str:
         text = self._bibtex.get(id(entry))

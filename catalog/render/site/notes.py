@@ -25,7 +25,7 @@ def unresolved(s: Site) -> str:
         "",
     ]
     if not items:
-        return "\n".join(out + ["None.", ""])
+        return "\n".join([*out, "None.", ""])
     out += ["| Seed | Row | Reason | Candidates |", "|------|-----|--------|------------|"]
     for u in items:
         cands = ", ".join(link(c, f"papers/{c}.md") if c in keys else md(c) for c in u.candidates)
@@ -37,10 +37,10 @@ def contributing(s: Site) -> str:
     src = s.root / "CONTRIBUTING.md"
     head = [front_matter(title="Contributing", hide=["navigation"]), NOTICE, ""]
     if src.is_file():
-        return "\n".join(head + [rewrite_links(src.read_text(encoding="utf-8").strip(), {}), ""])
+        return "\n".join([*head, rewrite_links(src.read_text(encoding="utf-8").strip(), {}), ""])
     return "\n".join(
-        head
-        + [
+        [
+            *head,
             "# Contributing",
             "",
             "1. Add the paper: `python -m catalog add arxiv:<id>` or `python -m catalog add --bibtex FILE` writes "
