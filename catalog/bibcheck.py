@@ -23,6 +23,7 @@ from catalog.registry import VenueMatch
 from catalog.render.bibtex import latex, venue_fields
 from catalog.render.markdown import venue_label
 from catalog.schema import Paper
+from catalog.sources import Candidate
 from catalog.sources import bibtex as bib
 
 TEXT_FIELDS = ("title", "author", "booktitle", "journal")
@@ -109,8 +110,8 @@ def read(path: Path, ctx: Context) -> tuple[list[Record], list[Problem]]:
     """The records of `path` (problems for blocks that do not parse or a file that cannot be read)."""
     shown = display_path(path)
     lib = bib.read_library(path)
-    if not hasattr(lib, "entries"):  # a Candidate saying why there is nothing to read
-        return [], [Problem(None, shown, None, None, "error", "bibtex", lib.error)]
+    if isinstance(lib, Candidate):  # saying why there is nothing to read (its error is always set)
+        return [], [Problem(None, shown, None, None, "error", "bibtex", str(lib.error))]
     problems = [
         Problem(None, shown, (b.start_line or 0) + 1, None, "error", "bibtex-syntax", bib.syntax_error(b))
         for b in lib.failed_blocks

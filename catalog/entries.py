@@ -100,7 +100,8 @@ def valid_key(key: str | None) -> bool:
 
 def paper_data(paper: Paper) -> dict[str, Any]:
     """Plain data in schema field order, None / empty / default values left out."""
-    return _prune(paper.model_dump(mode="python"))
+    data: dict[str, Any] = _prune(paper.model_dump(mode="python"))
+    return data
 
 
 def _prune(value: Any) -> Any:

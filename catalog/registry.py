@@ -244,10 +244,10 @@ class VenueIndex:
         )
 
     def _match_one(self, t: str) -> VenueMatch | None:
-        for vid, pat in self._patterns:
+        for pattern_vid, pat in self._patterns:
             m = pat.match(t)
             if m:
-                return self._from_groups(vid, m.groupdict())
+                return self._from_groups(pattern_vid, m.groupdict())
         vid = self.lookup(t)
         if vid:
             return VenueMatch(vid, None, self.default_track(vid))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable
 
 from catalog.load import Catalog, Entry
 from catalog.problems import Problem
@@ -20,7 +21,7 @@ def norm_title(title: str) -> str:
     return _NON_ALNUM.sub("", unicodedata.normalize("NFKD", title).casefold())
 
 
-def _dups(cat: Catalog, keyfn, field: str, what: str) -> list[Problem]:
+def _dups(cat: Catalog, keyfn: Callable[[Entry], list[str]], field: str, what: str) -> list[Problem]:
     groups: dict[str, list[Entry]] = defaultdict(list)
     for e in cat.entries:
         for k in keyfn(e):

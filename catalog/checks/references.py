@@ -29,10 +29,12 @@ def check_venue_known(cat: Catalog) -> list[Problem]:
 def check_topics_known(cat: Catalog) -> list[Problem]:
     out = []
     for e in cat.entries:
-        for i, t in enumerate(e.paper.topics):
-            if t not in cat.topics:
+        for i, tid in enumerate(e.paper.topics):
+            if tid not in cat.topics:
                 out.append(
-                    e.problem(f"topics.{i}", "error", "topic-unknown", f"unknown topic {t!r} (see catalog/topics.yaml)")
+                    e.problem(
+                        f"topics.{i}", "error", "topic-unknown", f"unknown topic {tid!r} (see catalog/topics.yaml)"
+                    )
                 )
         if len(set(e.paper.topics)) != len(e.paper.topics):
             out.append(e.problem("topics", "warning", "topic-duplicate", "a topic is listed twice"))

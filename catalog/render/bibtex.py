@@ -20,8 +20,8 @@ import bibtexparser
 from bibtexparser import BibtexFormat
 from bibtexparser.library import Library
 from bibtexparser.middlewares import LatexEncodingMiddleware, default_unparse_stack
+from bibtexparser.model import Block, Field
 from bibtexparser.model import Entry as BibEntry
-from bibtexparser.model import Field
 
 from catalog.load import Catalog
 from catalog.registry import VenueIndex, ordinal, spelled_ordinal
@@ -91,6 +91,7 @@ _ANTHOLOGY_DOI = re.compile(r"^10\.18653/v1/\d{4}\.[a-z]+-(?P<kind>[a-z]+)\.\d+$
 def _form(ix: VenueIndex, p: Paper) -> dict[str, str] | None:
     """The venue's own fields for `p`, filled in; None when the venue has no form or the edition lacks a value."""
     v = p.venue
+    form: dict[str, str] | None
     if v.track == "findings":
         form = FORMS["findings"]
     else:
@@ -246,7 +247,8 @@ def export_each(cat: Catalog) -> list[str]:
     if len({b.key for b in entries}) == len(entries) > 0:
         fmt = BibtexFormat()
         fmt.block_separator = _SEPARATOR
-        parts = bibtexparser.write_string(Library(entries), unparse_stack=stack, bibtex_format=fmt).split(_SEPARATOR)
+        library = Library(list[Block](entries))
+        parts = bibtexparser.write_string(library, unparse_stack=stack, bibtex_format=fmt).split(_SEPARATOR)
         if len(parts) == len(entries):
             return [_tidy(part) for part in parts]
         entries = [_entry(e.paper, cat) for e in cat.entries]  # the write encoded these in place

@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import bibtexparser
@@ -23,6 +24,7 @@ from bibtexparser.middlewares import (
     SeparateCoAuthors,
     SplitNameParts,
 )
+from bibtexparser.model import DuplicateBlockKeyBlock, ParsingFailedBlock
 from bibtexparser.model import Entry as BibEntry
 from pylatexenc import latexwalker
 
@@ -73,7 +75,7 @@ class _LatexDecoding(LatexDecodingMiddleware):
         words = None if _WHOLE_VALUE.search(text) else _words(text)
         if words is None:
             return super()._transform_python_value_string(text)
-        out = []
+        out: list[str] = []
         try:
             for word, space in words:
                 done = self._words.get(word)
@@ -155,7 +157,7 @@ def parse(text: str) -> Library:
     )
 
 
-def clean(value) -> str:
+def clean(value: object) -> str:
     return _WS.sub(" ", str(value)).strip() if value is not None else ""
 
 
@@ -208,8 +210,9 @@ def venue_of(
             if r.venue == by_text.venue and r.year
         ]
         vol, year_field = field_text(entry, "volume"), field_text(entry, "year")
-        if vol.isdigit() and ix.year_of_volume(by_text.venue, int(vol)):
-            signals.append((ix.year_of_volume(by_text.venue, int(vol)), f"volume {vol}"))
+        vol_year = ix.year_of_volume(by_text.venue, int(vol)) if vol.isdigit() else None
+        if vol_year:
+            signals.append((vol_year, f"volume {vol}"))
         if year_field.isdigit():
             signals.append((int(year_field), "the year field"))
         if by_doi and by_doi.venue == by_text.venue and by_doi.year:
@@ -328,17 +331,16 @@ def _candidate(entry: BibEntry, cat: Catalog, source: str) -> Candidate:
     return Candidate(source, paper, notes=notes, warnings=warnings)
 
 
-def syntax_error(block) -> str:
+def syntax_error(block: ParsingFailedBlock) -> str:
     """One line for a block bibtexparser could not parse: what is wrong and where."""
-    err = getattr(block, "error", None)
-    previous = getattr(block, "previous_block", None)  # a DuplicateBlockKeyBlock
-    if previous is not None:
+    if isinstance(block, DuplicateBlockKeyBlock):
         return (
             f"BibTeX: the key {block.key!r} is used twice in this file (first at line "
-            f"{(previous.start_line or 0) + 1}); give one of the two records another key"
+            f"{(block.previous_block.start_line or 0) + 1}); give one of the two records another key"
         )
+    err = block.error
     reason = _WS.sub(" ", getattr(err, "abort_reason", None) or str(err or "")).strip(" .")
-    raw = getattr(block, "raw", "") or ""
+    raw = block.raw or ""
     start = (block.start_line or 0) + 1
     head = raw.lstrip().split("{", 1)[0].split("(", 1)[0].strip()[:30] or "block"
     if isinstance(err, BlockAbortedException) and ("Unexpected block start" in reason or "end of file" in reason):
@@ -351,7 +353,7 @@ def syntax_error(block) -> str:
 
 
 @contextlib.contextmanager
-def _quiet_parser():
+def _quiet_parser() -> Iterator[None]:
     """bibtexparser logs each broken block to stderr; `_syntax_error` reports it instead, in one line."""
     log = logging.getLogger("bibtexparser")
     level, log.level = log.level, logging.CRITICAL + 1

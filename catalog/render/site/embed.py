@@ -14,7 +14,7 @@ def rewrite_links(text: str, keep: dict[str, str]) -> str:
     """Relative link targets named in `keep` are replaced by their value; other relative links (files
     outside the site) become plain text, since MkDocs cannot serve them. Absolute URLs and anchors stay."""
 
-    def sub(m: re.Match) -> str:
+    def sub(m: re.Match[str]) -> str:
         target = m.group("target")
         if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith("#"):
             return m.group(0)
