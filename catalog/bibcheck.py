@@ -6,6 +6,7 @@ registry) and matched to the catalog by arXiv id, DOI or normalised title. Every
 `FILE_CHECKS`); a finding is a Problem (file, line, field, code, message) plus, where the catalog or the
 text itself says what is right, the fields that fix it.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,14 +23,28 @@ from catalog.registry import VenueMatch
 from catalog.render.bibtex import latex, venue_fields
 from catalog.render.markdown import venue_label
 from catalog.schema import Paper
+from catalog.sources import Candidate
 from catalog.sources import bibtex as bib
 
 TEXT_FIELDS = ("title", "author", "booktitle", "journal")
-VENUE_FIELDS = ("booktitle", "journal", "series", "volume", "number", "publisher", "howpublished", "eventtitle",
-                "year", "archiveprefix", "eprinttype")
+VENUE_FIELDS = (
+    "booktitle",
+    "journal",
+    "series",
+    "volume",
+    "number",
+    "publisher",
+    "howpublished",
+    "eventtitle",
+    "year",
+    "archiveprefix",
+    "eprinttype",
+)
 # A spacing accent next to a letter ("Mu¨ller", "Jukic´"): text copied from a PDF; backslash commands left
 # after LaTeX decoding ("Juki\'c" written as "Juki\\'c"): accent residue.
-_SPACING_ACCENT = re.compile(r"(?<=\w)[\u00a8\u00b4\u02c7\u02dc\u02d8\u00b8\u02da\u02dd]|[\u00a8\u00b4\u02c7\u02dc\u02d8\u02da\u02dd](?=\w)")
+_SPACING_ACCENT = re.compile(
+    r"(?<=\w)[\u00a8\u00b4\u02c7\u02dc\u02d8\u00b8\u02da\u02dd]|[\u00a8\u00b4\u02c7\u02dc\u02d8\u02da\u02dd](?=\w)"
+)
 _LATEX_LEFT = re.compile(r"\\[A-Za-z'\"`^~=.]")
 
 
@@ -84,18 +99,23 @@ def context(cat: Catalog) -> Context:
 
 
 def _ids(arxiv: str | None, doi: str | None, title: str) -> list[str]:
-    return ([f"a:{arxiv}"] if arxiv else []) + ([f"d:{doi.lower()}"] if doi else []) + \
-        ([f"t:{norm_title(title)}"] if norm_title(title) else [])
+    return (
+        ([f"a:{arxiv}"] if arxiv else [])
+        + ([f"d:{doi.lower()}"] if doi else [])
+        + ([f"t:{norm_title(title)}"] if norm_title(title) else [])
+    )
 
 
 def read(path: Path, ctx: Context) -> tuple[list[Record], list[Problem]]:
     """The records of `path` (problems for blocks that do not parse or a file that cannot be read)."""
     shown = display_path(path)
     lib = bib.read_library(path)
-    if not hasattr(lib, "entries"):  # a Candidate saying why there is nothing to read
-        return [], [Problem(None, shown, None, None, "error", "bibtex", lib.error)]
-    problems = [Problem(None, shown, (b.start_line or 0) + 1, None, "error", "bibtex-syntax", bib.syntax_error(b))
-                for b in lib.failed_blocks]
+    if isinstance(lib, Candidate):  # saying why there is nothing to read (its error is always set)
+        return [], [Problem(None, shown, None, None, "error", "bibtex", str(lib.error))]
+    problems = [
+        Problem(None, shown, (b.start_line or 0) + 1, None, "error", "bibtex-syntax", bib.syntax_error(b))
+        for b in lib.failed_blocks
+    ]
     raw = {e.start_line: e for e in bib.parse_raw(Path(path).read_text(encoding="utf-8")).entries}
     records = []
     for entry in lib.entries:
@@ -103,8 +123,20 @@ def read(path: Path, ctx: Context) -> tuple[list[Record], list[Problem]]:
         arxiv = bib.arxiv_id_of(entry)
         venue, text, warnings = bib.venue_of(ctx.cat.index, entry, doi, arxiv)
         known = next((ctx.by_id[i] for i in _ids(arxiv, doi, bib.field_text(entry, "title")) if i in ctx.by_id), None)
-        records.append(Record(entry, raw.get(entry.start_line), shown, (entry.start_line or 0) + 1, arxiv, doi, venue,
-                              text, warnings, known))
+        records.append(
+            Record(
+                entry,
+                raw.get(entry.start_line),
+                shown,
+                (entry.start_line or 0) + 1,
+                arxiv,
+                doi,
+                venue,
+                text,
+                warnings,
+                known,
+            )
+        )
     return records, problems
 
 
@@ -130,7 +162,9 @@ def _catalog_fix(rec: Record, p: Paper, ctx: Context) -> dict[str, str]:
 
 
 def _is_preprint(rec: Record, ctx: Context) -> bool:
-    return rec.venue is None and bool(rec.arxiv) or (rec.venue is not None and ctx.cat.index.is_preprint(rec.venue.venue))
+    return (rec.venue is None and bool(rec.arxiv)) or (
+        rec.venue is not None and ctx.cat.index.is_preprint(rec.venue.venue)
+    )
 
 
 # ---- per-record checks -----------------------------------------------------------------------------------
@@ -139,8 +173,14 @@ def check_published(rec: Record, ctx: Context) -> list[Finding]:
     p = rec.known
     if p is None or not _is_preprint(rec, ctx) or ctx.cat.index.is_preprint(p.venue.id):
         return []
-    return [rec.finding(_venue_field(rec), "published", f"cited as a preprint, but published: {_where(p, ctx)}",
-                        _catalog_fix(rec, p, ctx))]
+    return [
+        rec.finding(
+            _venue_field(rec),
+            "published",
+            f"cited as a preprint, but published: {_where(p, ctx)}",
+            _catalog_fix(rec, p, ctx),
+        )
+    ]
 
 
 def check_venue_matches_catalog(rec: Record, ctx: Context) -> list[Finding]:
@@ -151,8 +191,14 @@ def check_venue_matches_catalog(rec: Record, ctx: Context) -> list[Finding]:
     if (v.venue, v.year, v.track) == (p.venue.id, p.venue.year, p.venue.track):
         return []
     said = f"{ctx.cat.venues[v.venue].acronym} {v.year or ''}".strip() + (f" ({v.track})" if v.track != "main" else "")
-    return [rec.finding(_venue_field(rec), "venue-contradicts-catalog", f"says {said}, but the catalog has {_where(p, ctx)}",
-                        _catalog_fix(rec, p, ctx))]
+    return [
+        rec.finding(
+            _venue_field(rec),
+            "venue-contradicts-catalog",
+            f"says {said}, but the catalog has {_where(p, ctx)}",
+            _catalog_fix(rec, p, ctx),
+        )
+    ]
 
 
 def check_signals_agree(rec: Record, ctx: Context) -> list[Finding]:
@@ -181,11 +227,22 @@ def check_text(rec: Record, ctx: Context) -> list[Finding]:
         fixed = ftfy.fix_encoding(value)
         if fixed != value:
             raw = _raw_value(rec, name)
-            out.append(rec.finding(name, "text-mojibake", f"mojibake in {name}: {_cut(value)!r} (meant: {_cut(fixed)!r})",
-                                   {name: ftfy.fix_encoding(raw)} if raw else {}))
+            out.append(
+                rec.finding(
+                    name,
+                    "text-mojibake",
+                    f"mojibake in {name}: {_cut(value)!r} (meant: {_cut(fixed)!r})",
+                    {name: ftfy.fix_encoding(raw)} if raw else {},
+                )
+            )
         elif _SPACING_ACCENT.search(value) or _LATEX_LEFT.search(value):
-            out.append(rec.finding(name, "text-accent-residue",
-                                   f"accent residue in {name}: {_cut(value)!r} (write the letter: ü, or LaTeX: {{\\\"u}})"))
+            out.append(
+                rec.finding(
+                    name,
+                    "text-accent-residue",
+                    f'accent residue in {name}: {_cut(value)!r} (write the letter: ü, or LaTeX: {{\\"u}})',
+                )
+            )
     return out
 
 

@@ -1,4 +1,5 @@
 """Make and write paper entries: citation keys, the deterministic YAML form, validation before writing."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,8 +17,45 @@ from catalog.schema import KEY_RE, Paper
 from catalog.yamlio import dump
 
 STOPWORDS = frozenset(
-    "a an the on of in for to with and or is are be by from at as via towards toward do does can how what when "
-    "why which who your our we its it this that".split()
+    [
+        "a",
+        "an",
+        "the",
+        "on",
+        "of",
+        "in",
+        "for",
+        "to",
+        "with",
+        "and",
+        "or",
+        "is",
+        "are",
+        "be",
+        "by",
+        "from",
+        "at",
+        "as",
+        "via",
+        "towards",
+        "toward",
+        "do",
+        "does",
+        "can",
+        "how",
+        "what",
+        "when",
+        "why",
+        "which",
+        "who",
+        "your",
+        "our",
+        "we",
+        "its",
+        "it",
+        "this",
+        "that",
+    ]
 )
 
 
@@ -62,7 +100,8 @@ def valid_key(key: str | None) -> bool:
 
 def paper_data(paper: Paper) -> dict[str, Any]:
     """Plain data in schema field order, None / empty / default values left out."""
-    return _prune(paper.model_dump(mode="python"))
+    data: dict[str, Any] = _prune(paper.model_dump(mode="python"))
+    return data
 
 
 def _prune(value: Any) -> Any:

@@ -2,6 +2,7 @@
 they prove. Built once per catalog from ``venues.yaml``; all matching rules live in the data, this module
 only applies them.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -13,7 +14,9 @@ from catalog.schema import Edition, Track, Venue
 
 _WS = re.compile(r"\s+")
 _BRACES = re.compile(r"[{}]")
-_ORDINAL_PREFIX = re.compile(r"^(?:the\s+)?(?:proceedings\s+of\s+)?(?:the\s+)?(?:(?P<number>\d{1,3})(?:st|nd|rd|th)\s+)?", re.I)
+_ORDINAL_PREFIX = re.compile(
+    r"^(?:the\s+)?(?:proceedings\s+of\s+)?(?:the\s+)?(?:(?P<number>\d{1,3})(?:st|nd|rd|th)\s+)?", re.I
+)
 _YEAR_PREFIX = re.compile(r"^(?P<year>(?:19|20)\d{2})\s+")
 _TRAILING_YEAR = re.compile(r"^(?P<name>.+?)[\s,'’-]*(?P<year>(?:19|20)\d{2})$")
 _TRAILING_NUMBER = re.compile(r"^(?P<name>.+?)\s+(?:vol(?:ume)?\.?\s*)?(?P<number>\d{1,3})$", re.I)
@@ -27,11 +30,32 @@ _LEAD = re.compile(
     re.I,
 )
 _PMLR = re.compile(r"^https?://proceedings\.mlr\.press/v(\d+)/?$")
-_NEGATIVE = re.compile(r"\b(submitted|under\s+review|in\s+submission|rejected|withdrawn|preprint\s+version\s+of)\b", re.I)
+_NEGATIVE = re.compile(
+    r"\b(submitted|under\s+review|in\s+submission|rejected|withdrawn|preprint\s+version\s+of)\b", re.I
+)
 
 
-_UNITS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh",
-          "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth"]
+_UNITS = [
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+]
 _TENS = ["twent", "thirt", "fort", "fift", "sixt", "sevent", "eight", "ninet"]  # twenty..ninety: + "y" or "ieth"
 _SPELLED_ORDINAL = re.compile(
     rf"\b(?:(?P<tens>{'|'.join(_TENS)})(?:y[\s-]*(?P<unit>{'|'.join(_UNITS[:9])})|ieth)|(?P<small>{'|'.join(_UNITS)}))\b",
@@ -103,9 +127,7 @@ class VenueIndex:
             for name in (v.id, v.acronym, v.name, *v.aliases):
                 self._alias.setdefault(norm(name), v.id)
         self._patterns = [(v.id, re.compile(p, re.I)) for v in venues.values() for p in v.alias_patterns]
-        self._doi = [
-            (v.id, re.compile(p.regex, re.I), p) for v in venues.values() for p in v.doi_patterns
-        ]
+        self._doi = [(v.id, re.compile(p.regex, re.I), p) for v in venues.values() for p in v.doi_patterns]
         self._prefix: dict[str, list[str]] = {}
         for v in venues.values():
             for pre in v.doi_prefixes:
@@ -133,7 +155,8 @@ class VenueIndex:
         """The edition year a BibTeX `volume` gives: the edition's number, or its PMLR volume."""
         v = self.venues.get(venue_id)
         return self.year_of_number(venue_id, volume) or next(
-            (e.year for e in (v.editions if v else ()) if self.pmlr_volume(venue_id, e.year) == volume), None)
+            (e.year for e in (v.editions if v else ()) if self.pmlr_volume(venue_id, e.year) == volume), None
+        )
 
     def pmlr_volume(self, venue_id: str, year: int | None) -> int | None:
         """The PMLR volume of an edition, read from its `proceedings` page (https://proceedings.mlr.press/vN/)."""
@@ -210,15 +233,21 @@ class VenueIndex:
         if not f:
             return None
         if f.group("year_only"):
-            return VenueMatch("acl", int(f.group("year_only")), "findings", basis="year") if "acl" in self.venues else None
+            return (
+                VenueMatch("acl", int(f.group("year_only")), "findings", basis="year") if "acl" in self.venues else None
+            )
         vid = self.lookup(f.group("host"))
-        return VenueMatch(vid, int(f.group("year")), "findings", basis="year") if vid and self.allows_findings(vid) else None
+        return (
+            VenueMatch(vid, int(f.group("year")), "findings", basis="year")
+            if vid and self.allows_findings(vid)
+            else None
+        )
 
     def _match_one(self, t: str) -> VenueMatch | None:
-        for vid, pat in self._patterns:
+        for pattern_vid, pat in self._patterns:
             m = pat.match(t)
             if m:
-                return self._from_groups(vid, m.groupdict())
+                return self._from_groups(pattern_vid, m.groupdict())
         vid = self.lookup(t)
         if vid:
             return VenueMatch(vid, None, self.default_track(vid))
@@ -229,12 +258,12 @@ class VenueIndex:
                 return VenueMatch(vid, int(m.group("year")), self.default_track(vid), basis="year")
         y = _YEAR_PREFIX.match(t)
         if y:
-            vid = self._lookup_loose(t[y.end():])
+            vid = self._lookup_loose(t[y.end() :])
             if vid:
                 return VenueMatch(vid, int(y.group("year")), self.default_track(vid), basis="year")
         o = _ORDINAL_PREFIX.match(t)
         if o and o.end():
-            rest = t[o.end():]
+            rest = t[o.end() :]
             vid = self.lookup(rest)
             if vid:
                 num = o.group("number")
@@ -253,7 +282,7 @@ class VenueIndex:
         if vid:
             return vid
         o = _ORDINAL_PREFIX.match(name)
-        return self.lookup(name[o.end():]) if o and o.end() else None
+        return self.lookup(name[o.end() :]) if o and o.end() else None
 
     def _from_groups(self, vid: str, g: dict) -> VenueMatch:
         """The edition a venue pattern's named groups give: `year`, `yy` (2000 + yy), `number` (an edition's
@@ -283,7 +312,9 @@ class VenueIndex:
             reverse=True,
         )
         alt = "|".join(re.escape(n) for n in names)
-        return re.compile(rf"(?<![\w-])(?P<name>{alt})\s*(?:['-](?P<yy>\d{{2}})|(?P<year>(?:19|20)\d{{2}}))(?!\d)", re.I)
+        return re.compile(
+            rf"(?<![\w-])(?P<name>{alt})\s*(?:['-](?P<yy>\d{{2}})|(?P<year>(?:19|20)\d{{2}}))(?!\d)", re.I
+        )
 
     def _find_host(self, text: str) -> VenueMatch | None:
         """The first "<acronym> <year>" mention; `workshop` holds the text without that mention."""
@@ -291,7 +322,7 @@ class VenueIndex:
             vid = self.lookup(m.group("name"))
             if vid:
                 year = int(m.group("year")) if m.group("year") else 2000 + int(m.group("yy"))
-                rest = _WS.sub(" ", text[: m.start()] + " " + text[m.end():]).strip(" ,;:-–@")
+                rest = _WS.sub(" ", text[: m.start()] + " " + text[m.end() :]).strip(" ,;:-–@")
                 rest = _LEAD.sub("", rest).strip(" ,;:-–@")
                 if rest.count("(") > rest.count(")"):
                     rest += ")"

@@ -1,16 +1,17 @@
 """BibTeX intake (real DBLP exports + hand-written cases) and the export round trip."""
+
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
 import yaml
+from test_catalog_checks import make_root
 
 from catalog.__main__ import main
 from catalog.load import SCHEMA_COMMENT, load_catalog
 from catalog.render import bibtex as bibtex_out
 from catalog.sources import bibtex
-from test_catalog_checks import make_root
 
 FIX = Path(__file__).parent / "fixtures" / "bibtex"
 
@@ -62,7 +63,9 @@ def test_intake_cases(tmp_path, capsys, monkeypatch):
     assert j["authors"] == ["Josip Jukić", "Jan Šnajder"]
     assert j["venue"] == {"id": "neurips", "year": 2025, "track": "main"}
     assert j["venue_evidence"]["kind"] == "openreview"
-    f = yaml.safe_load((papers / "muller2024uber.yaml").read_text())  # 'findings2024' is no valid key: a new one is made
+    f = yaml.safe_load(
+        (papers / "muller2024uber.yaml").read_text()
+    )  # 'findings2024' is no valid key: a new one is made
     assert f["venue"] == {"id": "emnlp", "year": 2024, "track": "findings"}
     assert f["authors"] == ["Hans Müller", "François Dupont"]
     assert f["title"] == "Über Findings: A Test Entry"
@@ -80,7 +83,8 @@ def test_intake_cases(tmp_path, capsys, monkeypatch):
 
 def test_reimport_is_skipped(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    rc, out, err, root = _add(tmp_path, capsys, "dblp-real.bib")
+    rc, _out, err, root = _add(tmp_path, capsys, "dblp-real.bib")
+    assert rc == 0, err
     before = sorted(p.name for p in (root / "papers").iterdir())
     assert main(["add", "--papers", str(root / "papers"), "--bibtex", str(FIX / "dblp-real.bib")]) == 0
     assert "already in the catalog as so2019evolved" in capsys.readouterr().out
@@ -88,8 +92,16 @@ def test_reimport_is_skipped(tmp_path, capsys, monkeypatch):
 
 
 def _fields(p):
-    return (p.key, p.title, p.authors, p.year, p.venue, p.doi,
-            p.arxiv and (p.arxiv.id, p.arxiv.first_version), p.links.paper and str(p.links.paper))
+    return (
+        p.key,
+        p.title,
+        p.authors,
+        p.year,
+        p.venue,
+        p.doi,
+        p.arxiv and (p.arxiv.id, p.arxiv.first_version),
+        p.links.paper and str(p.links.paper),
+    )
 
 
 def test_export_round_trip(tmp_path, capsys, monkeypatch):
@@ -127,8 +139,25 @@ from bibtexparser.middlewares import LatexEncodingMiddleware  # noqa: E402
 from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-_TRICKY = st.sampled_from(list("$\\{}&%#_^~ \t\n'\"") + ["é", "e\u0301", "\u0301", "Å", "\u212b", "ß", "李", "–",
-                                                           "𝔸", "\x00", "\x1e", "a", "Z", "1"])
+_TRICKY = st.sampled_from(
+    [
+        *"$\\{}&%#_^~ \t\n'\"",
+        "é",
+        "e\u0301",
+        "\u0301",
+        "Å",
+        "\u212b",
+        "ß",
+        "李",
+        "–",
+        "𝔸",
+        "\x00",
+        "\x1e",
+        "a",
+        "Z",
+        "1",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -142,6 +171,19 @@ def test_latex_encoding_is_the_stock_middleware(values):
         assert fast._transform_python_value_string(v) == stock._transform_python_value_string(v), repr(v)
 
 
+def _count_writes(monkeypatch) -> list[int]:
+    """Record the number of entries of each bibtexparser write (until ``monkeypatch.undo()``)."""
+    calls: list[int] = []
+    real = bibtex_out.bibtexparser.write_string
+
+    def write_string(lib, **kw):
+        calls.append(len(lib.entries))
+        return real(lib, **kw)
+
+    monkeypatch.setattr(bibtex_out.bibtexparser, "write_string", write_string)
+    return calls
+
+
 def test_export_each_is_each_single_entry_export(tmp_path):
     cat = load_catalog(make_root(tmp_path))
     assert len(cat.entries) >= 3
@@ -149,7 +191,9 @@ def test_export_each_is_each_single_entry_export(tmp_path):
     singles = [bibtex_out.export(dataclasses.replace(cat, entries=[e])) for e in cat.entries]
     assert each == singles
     assert "\n".join(each) == bibtex_out.export(cat)
-    assert all(t.startswith("@") and f"{{{e.paper.key}," in t.splitlines()[0] for t, e in zip(each, cat.entries))
+    assert all(
+        t.startswith("@") and f"{{{e.paper.key}," in t.splitlines()[0] for t, e in zip(each, cat.entries, strict=True)
+    )
 
 
 def test_export_each_is_exact_when_one_write_cannot_be_split(tmp_path, monkeypatch):
@@ -160,22 +204,16 @@ def test_export_each_is_exact_when_one_write_cannot_be_split(tmp_path, monkeypat
     for entries in ([odd, *cat.entries[1:]], [*cat.entries, cat.entries[-1]]):
         c = dataclasses.replace(cat, entries=entries)
         singles = [bibtex_out.export(dataclasses.replace(c, entries=[e])) for e in entries]
-        calls = []
-        real = bibtex_out.bibtexparser.write_string
-        monkeypatch.setattr(bibtex_out.bibtexparser, "write_string",
-                            lambda lib, **kw: calls.append(len(lib.entries)) or real(lib, **kw))
+        calls = _count_writes(monkeypatch)
         assert bibtex_out.export_each(c) == singles
         monkeypatch.undo()
-        assert calls[-len(entries):] == [1] * len(entries)  # the fallback ran
+        assert calls[-len(entries) :] == [1] * len(entries)  # the fallback ran
 
 
 def test_export_each_writes_once(tmp_path, monkeypatch):
     """All entries go through a single bibtexparser write (per-entry writes made the site 5x slower)."""
     cat = load_catalog(make_root(tmp_path))
-    calls = []
-    real = bibtex_out.bibtexparser.write_string
-    monkeypatch.setattr(bibtex_out.bibtexparser, "write_string",
-                        lambda lib, **kw: calls.append(len(lib.entries)) or real(lib, **kw))
+    calls = _count_writes(monkeypatch)
     bibtex_out.export_each(cat)
     assert calls == [len(cat.entries)]
 
@@ -185,15 +223,49 @@ def test_export_each_writes_once(tmp_path, monkeypatch):
 # ---------------------------------------------------------------------------------------------------------
 from bibtexparser.middlewares import LatexDecodingMiddleware  # noqa: E402
 
-_LATEX = st.sampled_from(list("{}\\'\"`^~c vLo-!?&\n\tae[]1$%_#@") + [
-    "\\v", "\\c{c}", "\\ss", "\\textbf{", "\\&", " and ", "\\emph", "\\relax", "\\@", "\\ ", "\\'", "\\c ", "\\L",
-    "{\\o}", "\\textit", "\\url", "\\\\", "é", "\u0301", "\\'{e}", '\\"u', "--", "''", "``"])
+_LATEX = st.sampled_from(
+    [
+        *"{}\\'\"`^~c vLo-!?&\n\tae[]1$%_#@",
+        "\\v",
+        "\\c{c}",
+        "\\ss",
+        "\\textbf{",
+        "\\&",
+        " and ",
+        "\\emph",
+        "\\relax",
+        "\\@",
+        "\\ ",
+        "\\'",
+        "\\c ",
+        "\\L",
+        "{\\o}",
+        "\\textit",
+        "\\url",
+        "\\\\",
+        "é",
+        "\u0301",
+        "\\'{e}",
+        '\\"u',
+        "--",
+        "''",
+        "``",
+    ]
+)
 
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.text(max_size=12) | st.lists(_LATEX, max_size=14).map("".join), min_size=1, max_size=6))
-@example(["Fran\\c cois and Jos\\'e M\\\"uller", "{\\v{S}}najder, Jan and Juki{\\'c}, Josip", "{ICML} 2019",
-          "Proof that $x^2 \\geq 0$ & more", "5877--5886", "a \\L ukasz \\\\"])
+@example(
+    [
+        "Fran\\c cois and Jos\\'e M\\\"uller",
+        "{\\v{S}}najder, Jan and Juki{\\'c}, Josip",
+        "{ICML} 2019",
+        "Proof that $x^2 \\geq 0$ & more",
+        "5877--5886",
+        "a \\L ukasz \\\\",
+    ]
+)
 def test_latex_decoding_is_the_stock_middleware(values):
     """The memoised, word-by-word decoder gives pylatexenc's output for any text, in any order of values."""
     stock = LatexDecodingMiddleware()
@@ -210,9 +282,13 @@ def test_intake_plan_looks_each_record_up_once(tmp_path, monkeypatch):
 
     cat = load_catalog(make_root(tmp_path))
     base = cat.entries[0].paper
-    cands = [Candidate(f"refs.bib:{i}", base.model_copy(update={"key": f"x2024n{i}", "title": f"Paper number {i}",
-                                                                "doi": None, "arxiv": None}))
-             for i in range(300)]
+    cands = [
+        Candidate(
+            f"refs.bib:{i}",
+            base.model_copy(update={"key": f"x2024n{i}", "title": f"Paper number {i}", "doi": None, "arxiv": None}),
+        )
+        for i in range(300)
+    ]
     cands.append(Candidate("refs.bib:twin", cands[7].paper.model_copy(update={"key": "y2024twin"})))
     calls = []
     real = add._ids

@@ -1,4 +1,5 @@
 """BibTeX export prints what each venue's proceedings print, only standard fields, and reads back the same."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -6,11 +7,11 @@ import shutil
 
 import bibtexparser
 import pytest
+from test_catalog_checks import make_root
 
 from catalog.__main__ import main
 from catalog.load import PACKAGE_DIR, load_catalog
 from catalog.render.bibtex import export
-from test_catalog_checks import make_root
 
 
 @pytest.fixture(scope="module")
@@ -30,35 +31,86 @@ def _export_one(cat, **update) -> dict[str, str]:
 
 def _venue(vid, year, track="main"):
     from catalog.schema import VenueRef
+
     return VenueRef(id=vid, year=year, track=track)
 
 
-@pytest.mark.parametrize("venue, doi, expected", [
-    (("neurips", 2024), None, {"booktitle": "Advances in Neural Information Processing Systems", "volume": "37",
-                               "publisher": "Curran Associates, Inc."}),
-    (("icml", 2024), None, {"booktitle": "Proceedings of the 41st International Conference on Machine Learning",
-                            "series": "Proceedings of Machine Learning Research", "volume": "235", "publisher": "PMLR"}),
-    (("iclr", 2024), None, {"booktitle": "The Twelfth International Conference on Learning Representations"}),
-    (("iclr", 2025), None, {"booktitle": "The Thirteenth International Conference on Learning Representations"}),
-    (("colm", 2024), None, {"booktitle": "First Conference on Language Modeling"}),
-    (("acl", 2024), "10.18653/v1/2024.acl-long.123",
-     {"booktitle": "Proceedings of the 62nd Annual Meeting of the Association for Computational Linguistics "
-                   "(Volume 1: Long Papers)", "publisher": "Association for Computational Linguistics"}),
-    (("naacl", 2025), "10.18653/v1/2025.naacl-short.7",
-     {"booktitle": "Proceedings of the 2025 Conference of the Nations of the Americas Chapter of the Association for "
-                   "Computational Linguistics: Human Language Technologies (Volume 2: Short Papers)",
-      "publisher": "Association for Computational Linguistics"}),
-    (("emnlp", 2024), None, {"booktitle": "Proceedings of the 2024 Conference on Empirical Methods in Natural "
-                                          "Language Processing", "publisher": "Association for Computational Linguistics"}),
-    (("coling", 2025), None, {"booktitle": "Proceedings of the 31st International Conference on Computational "
-                                           "Linguistics", "publisher": "Association for Computational Linguistics"}),
-    (("emnlp", 2024, "findings"), None, {"booktitle": "Findings of the Association for Computational Linguistics: "
-                                                      "EMNLP 2024"}),
-    (("aaai", 2025), None, {"booktitle": "Proceedings of the AAAI Conference on Artificial Intelligence",
-                            "volume": "39"}),
-    (("jmlr", 2024, "journal"), None, {"type": "article", "journal": "Journal of Machine Learning Research",
-                                       "volume": "25"}),
-])
+@pytest.mark.parametrize(
+    "venue, doi, expected",
+    [
+        (
+            ("neurips", 2024),
+            None,
+            {
+                "booktitle": "Advances in Neural Information Processing Systems",
+                "volume": "37",
+                "publisher": "Curran Associates, Inc.",
+            },
+        ),
+        (
+            ("icml", 2024),
+            None,
+            {
+                "booktitle": "Proceedings of the 41st International Conference on Machine Learning",
+                "series": "Proceedings of Machine Learning Research",
+                "volume": "235",
+                "publisher": "PMLR",
+            },
+        ),
+        (("iclr", 2024), None, {"booktitle": "The Twelfth International Conference on Learning Representations"}),
+        (("iclr", 2025), None, {"booktitle": "The Thirteenth International Conference on Learning Representations"}),
+        (("colm", 2024), None, {"booktitle": "First Conference on Language Modeling"}),
+        (
+            ("acl", 2024),
+            "10.18653/v1/2024.acl-long.123",
+            {
+                "booktitle": "Proceedings of the 62nd Annual Meeting of the Association for Computational Linguistics "
+                "(Volume 1: Long Papers)",
+                "publisher": "Association for Computational Linguistics",
+            },
+        ),
+        (
+            ("naacl", 2025),
+            "10.18653/v1/2025.naacl-short.7",
+            {
+                "booktitle": "Proceedings of the 2025 Conference of the Nations of the Americas Chapter of the Association for "
+                "Computational Linguistics: Human Language Technologies (Volume 2: Short Papers)",
+                "publisher": "Association for Computational Linguistics",
+            },
+        ),
+        (
+            ("emnlp", 2024),
+            None,
+            {
+                "booktitle": "Proceedings of the 2024 Conference on Empirical Methods in Natural Language Processing",
+                "publisher": "Association for Computational Linguistics",
+            },
+        ),
+        (
+            ("coling", 2025),
+            None,
+            {
+                "booktitle": "Proceedings of the 31st International Conference on Computational Linguistics",
+                "publisher": "Association for Computational Linguistics",
+            },
+        ),
+        (
+            ("emnlp", 2024, "findings"),
+            None,
+            {"booktitle": "Findings of the Association for Computational Linguistics: EMNLP 2024"},
+        ),
+        (
+            ("aaai", 2025),
+            None,
+            {"booktitle": "Proceedings of the AAAI Conference on Artificial Intelligence", "volume": "39"},
+        ),
+        (
+            ("jmlr", 2024, "journal"),
+            None,
+            {"type": "article", "journal": "Journal of Machine Learning Research", "volume": "25"},
+        ),
+    ],
+)
 def test_export_prints_the_proceedings_form(cat, venue, doi, expected):
     fields = _export_one(cat, venue=_venue(*venue), doi=doi, year=venue[1])
     assert {k: fields.get(k) for k in expected} == expected
@@ -71,14 +123,39 @@ def test_export_prints_the_proceedings_form(cat, venue, doi, expected):
 def test_first_version_is_the_standard_origdate(cat):
     fields = _export_one(cat, year=2023, venue=_venue("icml", 2024))
     assert fields["origdate"] == cat.entries[0].paper.arxiv.first_version.isoformat()
-    assert set(fields) <= {"type", "title", "author", "booktitle", "series", "volume", "publisher", "year", "origdate",
-                           "doi", "url", "eprint", "archiveprefix", "eventtitle", "journal", "howpublished"}
+    assert set(fields) <= {
+        "type",
+        "title",
+        "author",
+        "booktitle",
+        "series",
+        "volume",
+        "publisher",
+        "year",
+        "origdate",
+        "doi",
+        "url",
+        "eprint",
+        "archiveprefix",
+        "eventtitle",
+        "journal",
+        "howpublished",
+    }
 
 
 def _fields(p):
     same_year = p.arxiv is not None and p.arxiv.first_version.year == p.year
-    return (p.key, p.title, p.authors, p.year, p.venue, p.doi, p.arxiv.id if p.arxiv and same_year else None,
-            p.arxiv.first_version if same_year else None, p.links.paper and str(p.links.paper))
+    return (
+        p.key,
+        p.title,
+        p.authors,
+        p.year,
+        p.venue,
+        p.doi,
+        p.arxiv.id if p.arxiv and same_year else None,
+        p.arxiv.first_version if same_year else None,
+        p.links.paper and str(p.links.paper),
+    )
 
 
 def test_export_round_trip_of_the_whole_catalog(tmp_path, capsys, monkeypatch):

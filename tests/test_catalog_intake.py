@@ -1,11 +1,12 @@
 """Intake refusals and messages (issue 10, items 2, 7, 11): one clear line each, nothing half-written."""
+
 from __future__ import annotations
 
 import arxiv
 import requests
+from test_catalog_checks import make_root
 
 from catalog.commands import add
-from test_catalog_checks import make_root
 
 
 def _bib(tmp_path, text: str):
@@ -22,17 +23,21 @@ def _run(tmp_path, capsys, text: str) -> tuple[int, str, str, set[str]]:
     return rc, out, err, {p.name for p in (root / "papers").iterdir()} - before
 
 
-RECORD = "@article{{{key},\n  title = {{{title}}},\n  author = {{{author}}},\n  journal = {{CoRR}},\n  year = {{2024}}\n}}\n"
+RECORD = (
+    "@article{{{key},\n  title = {{{title}}},\n  author = {{{author}}},\n  journal = {{CoRR}},\n  year = {{2024}}\n}}\n"
+)
 
 
 def test_empty_or_blank_title_or_authors_are_refused(tmp_path, capsys):
-    text = "\n".join([
-        RECORD.format(key="a2024blank", title="   ", author="Ann Author"),
-        RECORD.format(key="b2024none", title="A Title", author=""),
-        RECORD.format(key="c2024blank", title="A Title Again", author="{ }"),
-        "@article{d2024notitle,\n  author = {Ann Author},\n  journal = {CoRR},\n  year = {2024}\n}\n",
-    ])
-    rc, out, err, written = _run(tmp_path, capsys, text)
+    text = "\n".join(
+        [
+            RECORD.format(key="a2024blank", title="   ", author="Ann Author"),
+            RECORD.format(key="b2024none", title="A Title", author=""),
+            RECORD.format(key="c2024blank", title="A Title Again", author="{ }"),
+            "@article{d2024notitle,\n  author = {Ann Author},\n  journal = {CoRR},\n  year = {2024}\n}\n",
+        ]
+    )
+    rc, _out, err, written = _run(tmp_path, capsys, text)
     assert rc == 1 and written == set()
     lines = err.strip().splitlines()
     assert len(lines) == 4, err
@@ -42,30 +47,39 @@ def test_empty_or_blank_title_or_authors_are_refused(tmp_path, capsys):
 
 
 def test_unbalanced_braces_say_what_and_where_without_parser_logs(tmp_path, capsys):
-    text = ("% header\n" + RECORD.format(key="a2024open", title="Unbalanced {braces", author="Ann Author")
-            + "\n" + RECORD.format(key="b2024fine", title="Fine", author="Bo Bee"))
-    rc, out, err, written = _run(tmp_path, capsys, text)
+    text = (
+        "% header\n"
+        + RECORD.format(key="a2024open", title="Unbalanced {braces", author="Ann Author")
+        + "\n"
+        + RECORD.format(key="b2024fine", title="Fine", author="Bo Bee")
+    )
+    rc, _out, err, written = _run(tmp_path, capsys, text)
     assert rc == 1
     assert err.strip().splitlines() == [
         f"error: {tmp_path / 'refs.bib'}:2: BibTeX syntax: the @article entry starting at line 2 is still open at the "
-        "next entry, where reading resumed: unbalanced braces or quotes in one of its fields"]
+        "next entry, where reading resumed: unbalanced braces or quotes in one of its fields"
+    ]
     assert written == {"bee2024fine.yaml"} or len(written) == 1
 
 
 def test_unclosed_last_entry(tmp_path, capsys):
-    rc, out, err, written = _run(tmp_path, capsys, RECORD.format(key="a2024open", title="Open", author="A B")[:-2])
+    rc, _out, err, written = _run(tmp_path, capsys, RECORD.format(key="a2024open", title="Open", author="A B")[:-2])
     assert rc == 1 and written == set()
     assert err.strip().splitlines() == [
         f"error: {tmp_path / 'refs.bib'}:1: BibTeX syntax: the @article entry starting at line 1 is still open at the "
-        "end of the file: unbalanced braces or quotes in one of its fields"]
+        "end of the file: unbalanced braces or quotes in one of its fields"
+    ]
 
 
 def test_empty_bib_is_an_error(tmp_path, capsys):
     for i, text in enumerate(("", "% only a comment\n\n")):
         (tmp_path / str(i)).mkdir()
-        rc, out, err, written = _run(tmp_path / str(i), capsys, text)
+        rc, _out, err, written = _run(tmp_path / str(i), capsys, text)
         assert rc == 1 and written == set()
-        assert err.strip() == f"error: {tmp_path / str(i) / 'refs.bib'}: no BibTeX entries in this file (expected records such as @article{{key, ...}})"
+        assert (
+            err.strip()
+            == f"error: {tmp_path / str(i) / 'refs.bib'}: no BibTeX entries in this file (expected records such as @article{{key, ...}})"
+        )
 
 
 class _NoNetwork:
@@ -96,9 +110,14 @@ def test_add_arxiv_offline_suggests_bibtex(tmp_path, capsys):
 
 
 def test_a_key_used_twice_says_so_and_where(tmp_path, capsys):
-    text = RECORD.format(key="a2024same", title="First", author="Ann Author") + "\n" + \
-        RECORD.format(key="a2024same", title="Second", author="Bo Bee")
-    rc, out, err, written = _run(tmp_path, capsys, text)
+    text = (
+        RECORD.format(key="a2024same", title="First", author="Ann Author")
+        + "\n"
+        + RECORD.format(key="a2024same", title="Second", author="Bo Bee")
+    )
+    rc, _out, err, written = _run(tmp_path, capsys, text)
     assert rc == 1 and len(written) == 1
-    assert err.strip() == (f"error: {tmp_path / 'refs.bib'}:8: BibTeX: the key 'a2024same' is used twice in this file "
-                           "(first at line 1); give one of the two records another key")
+    assert err.strip() == (
+        f"error: {tmp_path / 'refs.bib'}:8: BibTeX: the key 'a2024same' is used twice in this file "
+        "(first at line 1); give one of the two records another key"
+    )

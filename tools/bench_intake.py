@@ -13,6 +13,7 @@ times three whole commands in fresh processes (Python start-up and imports inclu
 
 `add` runs once (it writes the entries); parse-only and validate are the best of --repeat runs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,12 +29,61 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-FIRST = ["Collin", "Pavel", "Josip", "Jan", "Hao", "Fei", "Yongbin", "Wei", "Ana", "Zo{\\\"e}", "{\\L}ukasz",
-         "S{\\o}ren", "Nicholas", "Fran{\\c{c}}ois", "Jos{\\'e}"]
-LAST = ["Burns", "Izmailov", "Juki{\\'c}", "{\\v{S}}najder", "Lang", "Huang", "Li", "Yao", "M{\\\"u}ller",
-        "Corr{\\^e}a", "Kacz{\\'e}r", "Dubois", "Zhang", "Wang", "Chen"]
-WORDS = ["weak", "strong", "generalization", "supervision", "alignment", "debate", "oversight", "teacher", "student",
-         "distillation", "reward", "preference", "easy", "hard", "theory", "scaling", "labels", "noisy", "ensemble"]
+FIRST = [
+    "Collin",
+    "Pavel",
+    "Josip",
+    "Jan",
+    "Hao",
+    "Fei",
+    "Yongbin",
+    "Wei",
+    "Ana",
+    'Zo{\\"e}',
+    "{\\L}ukasz",
+    "S{\\o}ren",
+    "Nicholas",
+    "Fran{\\c{c}}ois",
+    "Jos{\\'e}",
+]
+LAST = [
+    "Burns",
+    "Izmailov",
+    "Juki{\\'c}",
+    "{\\v{S}}najder",
+    "Lang",
+    "Huang",
+    "Li",
+    "Yao",
+    'M{\\"u}ller',
+    "Corr{\\^e}a",
+    "Kacz{\\'e}r",
+    "Dubois",
+    "Zhang",
+    "Wang",
+    "Chen",
+]
+WORDS = [
+    "weak",
+    "strong",
+    "generalization",
+    "supervision",
+    "alignment",
+    "debate",
+    "oversight",
+    "teacher",
+    "student",
+    "distillation",
+    "reward",
+    "preference",
+    "easy",
+    "hard",
+    "theory",
+    "scaling",
+    "labels",
+    "noisy",
+    "ensemble",
+]
 ORDINAL_WORDS = {12: "Twelfth", 13: "Thirteenth", 41: "Forty-first", 42: "Forty-second"}
 
 
@@ -56,53 +106,72 @@ def entry(i: int, rng: random.Random, titles: dict[int, str]) -> str:
     kind = i % 8
     if kind == 0:  # DBLP, ICML with PMLR volume
         num = {2023: 40, 2024: 41, 2025: 42}[year]
-        return (f"@inproceedings{{DBLP:conf/icml/X{i},\n  author    = {{{_authors(names, True)}}},\n"
-                f"  title     = {{{title}}},\n"
-                f"  booktitle = {{Proceedings of the {_nth(num)} International Conference on Machine Learning,\n"
-                f"               {{ICML}} {year}, Vienna, Austria}},\n"
-                f"  series    = {{Proceedings of Machine Learning Research}},\n  volume    = {{{202 + (year - 2023) * 33}}},\n"
-                f"  pages     = {{{i}--{i + 20}}},\n  publisher = {{{{PMLR}}}},\n  year      = {{{year}}},\n"
-                f"  url       = {{https://proceedings.mlr.press/v{202 + (year - 2023) * 33}/x{i}.html}},\n"
-                f"  bibsource = {{dblp computer science bibliography, https://dblp.org}}\n}}")
+        return (
+            f"@inproceedings{{DBLP:conf/icml/X{i},\n  author    = {{{_authors(names, True)}}},\n"
+            f"  title     = {{{title}}},\n"
+            f"  booktitle = {{Proceedings of the {_nth(num)} International Conference on Machine Learning,\n"
+            f"               {{ICML}} {year}, Vienna, Austria}},\n"
+            f"  series    = {{Proceedings of Machine Learning Research}},\n  volume    = {{{202 + (year - 2023) * 33}}},\n"
+            f"  pages     = {{{i}--{i + 20}}},\n  publisher = {{{{PMLR}}}},\n  year      = {{{year}}},\n"
+            f"  url       = {{https://proceedings.mlr.press/v{202 + (year - 2023) * 33}/x{i}.html}},\n"
+            f"  bibsource = {{dblp computer science bibliography, https://dblp.org}}\n}}"
+        )
     if kind == 1:  # Google Scholar, NeurIPS
         vol = year - 1987
-        return (f"@article{{{_key(names, year, title)},\n  title={{{title}}},\n  author={{{_authors(names, False)}}},\n"
-                f"  journal={{Advances in Neural Information Processing Systems}},\n  volume={{{vol}}},\n"
-                f"  pages={{{i}--{i + 12}}},\n  year={{{year}}}\n}}")
+        return (
+            f"@article{{{_key(names, year, title)},\n  title={{{title}}},\n  author={{{_authors(names, False)}}},\n"
+            f"  journal={{Advances in Neural Information Processing Systems}},\n  volume={{{vol}}},\n"
+            f"  pages={{{i}--{i + 12}}},\n  year={{{year}}}\n}}"
+        )
     if kind == 2:  # ACL Anthology, Findings
         host = rng.choice(["acl", "emnlp", "naacl"] if year != 2023 else ["acl", "emnlp"])  # no NAACL in 2023
-        full = {"acl": "Association for Computational Linguistics: ACL", "emnlp": "Association for Computational Linguistics: EMNLP",
-                "naacl": "Association for Computational Linguistics: NAACL"}[host]
-        return (f"@inproceedings{{x{i}-{year}-findings-{host},\n    title = \"{title}\",\n"
-                f"    author = \"{_authors(names, False)}\",\n    booktitle = \"Findings of the {full} {year}\",\n"
-                f"    month = aug,\n    year = \"{year}\",\n    address = \"Bangkok, Thailand\",\n"
-                f"    publisher = \"Association for Computational Linguistics\",\n"
-                f"    url = \"https://aclanthology.org/{year}.findings-{host}.{i}/\",\n"
-                f"    doi = \"10.18653/v1/{year}.findings-{host}.{i}\",\n    pages = \"{i}--{i + 15}\",\n}}")
+        full = {
+            "acl": "Association for Computational Linguistics: ACL",
+            "emnlp": "Association for Computational Linguistics: EMNLP",
+            "naacl": "Association for Computational Linguistics: NAACL",
+        }[host]
+        return (
+            f'@inproceedings{{x{i}-{year}-findings-{host},\n    title = "{title}",\n'
+            f'    author = "{_authors(names, False)}",\n    booktitle = "Findings of the {full} {year}",\n'
+            f'    month = aug,\n    year = "{year}",\n    address = "Bangkok, Thailand",\n'
+            f'    publisher = "Association for Computational Linguistics",\n'
+            f'    url = "https://aclanthology.org/{year}.findings-{host}.{i}/",\n'
+            f'    doi = "10.18653/v1/{year}.findings-{host}.{i}",\n    pages = "{i}--{i + 15}",\n}}'
+        )
     if kind == 3:  # OpenReview, ICLR with a spelled-out ordinal
         num = year - 2012
-        return (f"@inproceedings{{\n{_key(names, year, title)},\ntitle={{{title}}},\nauthor={{{' and '.join(names)}}},\n"
-                f"booktitle={{The {ORDINAL_WORDS.get(num, _nth(num))} International Conference on Learning Representations}},\n"
-                f"year={{{year}}},\nurl={{https://openreview.net/forum?id=X{i:08d}}}\n}}")
+        return (
+            f"@inproceedings{{\n{_key(names, year, title)},\ntitle={{{title}}},\nauthor={{{' and '.join(names)}}},\n"
+            f"booktitle={{The {ORDINAL_WORDS.get(num, _nth(num))} International Conference on Learning Representations}},\n"
+            f"year={{{year}}},\nurl={{https://openreview.net/forum?id=X{i:08d}}}\n}}"
+        )
     if kind == 4:  # arXiv (Scholar's form)
-        return (f"@article{{{_key(names, year, title)},\n  title={{{title}}},\n  author={{{_authors(names, False)}}},\n"
-                f"  journal={{arXiv preprint arXiv:{aid}}},\n  year={{{year}}}\n}}")
+        return (
+            f"@article{{{_key(names, year, title)},\n  title={{{title}}},\n  author={{{_authors(names, False)}}},\n"
+            f"  journal={{arXiv preprint arXiv:{aid}}},\n  year={{{year}}}\n}}"
+        )
     if kind == 5:  # DBLP CoRR
-        return (f"@article{{DBLP:journals/corr/abs-{aid.replace('.', '-')},\n  author    = {{{_authors(names, True)}}},\n"
-                f"  title     = {{{title}}},\n  journal   = {{CoRR}},\n  volume    = {{abs/{aid}}},\n  year      = {{{year}}},\n"
-                f"  eprinttype = {{arXiv}},\n  eprint    = {{{aid}}}\n}}")
+        return (
+            f"@article{{DBLP:journals/corr/abs-{aid.replace('.', '-')},\n  author    = {{{_authors(names, True)}}},\n"
+            f"  title     = {{{title}}},\n  journal   = {{CoRR}},\n  volume    = {{abs/{aid}}},\n  year      = {{{year}}},\n"
+            f"  eprinttype = {{arXiv}},\n  eprint    = {{{aid}}}\n}}"
+        )
     if kind == 6:  # AAAI with a DOI
         vol = year + 1 - 1986
-        return (f"@inproceedings{{{_key(names, year, title)},\n  title={{{title}}},\n  author={{{_authors(names, False)}}},\n"
-                f"  booktitle={{Proceedings of the AAAI Conference on Artificial Intelligence}},\n  volume={{{vol}}},\n"
-                f"  number={{{rng.randint(1, 26)}}},\n  pages={{{i}--{i + 9}}},\n  year={{{year + 1}}},\n"
-                f"  doi={{10.1609/aaai.v{vol}i1.{30000 + i}}}\n}}")
+        return (
+            f"@inproceedings{{{_key(names, year, title)},\n  title={{{title}}},\n  author={{{_authors(names, False)}}},\n"
+            f"  booktitle={{Proceedings of the AAAI Conference on Artificial Intelligence}},\n  volume={{{vol}}},\n"
+            f"  number={{{rng.randint(1, 26)}}},\n  pages={{{i}--{i + 9}}},\n  year={{{year + 1}}},\n"
+            f"  doi={{10.1609/aaai.v{vol}i1.{30000 + i}}}\n}}"
+        )
     # COLING / ACL main from the Anthology
-    return (f"@inproceedings{{x{i}-{year}-acl-long,\n    title = \"{title}\",\n    author = \"{_authors(names, False)}\",\n"
-            f"    booktitle = \"Proceedings of the {_nth(year - 1962)} Annual Meeting of the Association for Computational "
-            f"Linguistics (Volume 1: Long Papers)\",\n    year = \"{year}\",\n"
-            f"    publisher = \"Association for Computational Linguistics\",\n"
-            f"    url = \"https://aclanthology.org/{year}.acl-long.{i}/\",\n    doi = \"10.18653/v1/{year}.acl-long.{i}\",\n}}")
+    return (
+        f'@inproceedings{{x{i}-{year}-acl-long,\n    title = "{title}",\n    author = "{_authors(names, False)}",\n'
+        f'    booktitle = "Proceedings of the {_nth(year - 1962)} Annual Meeting of the Association for Computational '
+        f'Linguistics (Volume 1: Long Papers)",\n    year = "{year}",\n'
+        f'    publisher = "Association for Computational Linguistics",\n'
+        f'    url = "https://aclanthology.org/{year}.acl-long.{i}/",\n    doi = "10.18653/v1/{year}.acl-long.{i}",\n}}'
+    )
 
 
 def _nth(n: int) -> str:
@@ -166,24 +235,35 @@ def main(argv: list[str] | None = None) -> int:
         bib.write_text(make_bib(args.n), encoding="utf-8")
         if args.keep:
             shutil.copy(bib, args.keep)
-        add_s, add_cpu, proc = timed([py, "-m", "catalog", "add", "--bibtex", str(bib), "--papers", str(root / "papers")], ROOT)
+        add_s, add_cpu, proc = timed(
+            [py, "-m", "catalog", "add", "--bibtex", str(bib), "--papers", str(root / "papers")], ROOT
+        )
         written = len(list((root / "papers").glob("*.yaml")))
         errors = proc.stderr.count("error:")
         merged = proc.stdout.count("\nmerge ") + proc.stdout.startswith("merge ")
-        print(f"add --bibtex: {args.n} records -> {written} entries written ({merged} twins merged, {errors} refused, "
-              f"rc {proc.returncode})")
-        print(f"  {add_s:.1f} s wall, {add_cpu:.1f} s CPU = {1000 * add_s / args.n:.2f} ms/record "
-              f"(target: under 50 s for 10,000)")
+        print(
+            f"add --bibtex: {args.n} records -> {written} entries written ({merged} twins merged, {errors} refused, "
+            f"rc {proc.returncode})"
+        )
+        print(
+            f"  {add_s:.1f} s wall, {add_cpu:.1f} s CPU = {1000 * add_s / args.n:.2f} ms/record "
+            f"(target: under 50 s for 10,000)"
+        )
         if errors:
             print("  first refusals:", *proc.stderr.splitlines()[:5], sep="\n    ")
         parse_s, parse_cpu, _ = best([py, "-c", PARSE_ONLY, str(root / "papers")], ROOT, args.repeat)
-        val_s, val_cpu, proc = best([py, "-m", "catalog", "validate", "--root", str(root), "--errors-only"], ROOT,
-                                    args.repeat)
+        val_s, val_cpu, proc = best(
+            [py, "-m", "catalog", "validate", "--root", str(root), "--errors-only"], ROOT, args.repeat
+        )
         tail = proc.stderr.strip().splitlines()[-1:] or [""]
-        print(f"parse-only (python + CSafeLoader over {written} files): {parse_s:.2f} s wall, {parse_cpu:.2f} s CPU "
-              f"(best of {args.repeat})")
+        print(
+            f"parse-only (python + CSafeLoader over {written} files): {parse_s:.2f} s wall, {parse_cpu:.2f} s CPU "
+            f"(best of {args.repeat})"
+        )
         print(f"validate (python -m catalog validate): {val_s:.2f} s wall, {val_cpu:.2f} s CPU (best of {args.repeat})")
-        print(f"  = {val_s / parse_s:.2f}x wall, {val_cpu / parse_cpu:.2f}x CPU of parse-only (target <= 2x); {tail[0]}")
+        print(
+            f"  = {val_s / parse_s:.2f}x wall, {val_cpu / parse_cpu:.2f}x CPU of parse-only (target <= 2x); {tail[0]}"
+        )
     return 0
 
 

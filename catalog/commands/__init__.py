@@ -1,4 +1,5 @@
 """One module per ``python -m catalog`` subcommand, each with ``main(argv) -> int``."""
+
 COMMANDS = {
     "validate": "Check every entry and registry; exit 1 on any error.",
     "add": "Scaffold entries from BibTeX (--bibtex FILE) or arXiv (arxiv:ID).",

@@ -4,17 +4,22 @@ Scaffolds one ``<key>.yaml`` per paper. An entry that fails the schema is report
 already in the catalog (same arXiv id, DOI or title) is skipped; two records of one paper in the input (a
 conference paper and its CoRR twin) are merged; a key that is invalid or taken gets a fresh one.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catalog.checks.duplicates import norm_title
 from catalog.entries import flush_batch, to_yaml, unique_key, write_entry
 from catalog.load import display_path, load_catalog
 from catalog.schema import Paper
 from catalog.sources import Candidate, IntakeError
+
+if TYPE_CHECKING:
+    import arxiv
 
 
 def _ids(p: Paper) -> set[str]:
@@ -57,13 +62,16 @@ def plan(cands: list[Candidate], existing: list[Paper], taken: set[str]) -> tupl
         pos = min((kept_ids[i] for i in ids if i in kept_ids), default=None)
         if pos is not None:
             twin = kept[pos]
+            assert twin.paper is not None  # only candidates with a paper are kept
             a, b = twin.paper, c.paper
             if a.venue.track == "preprint" and b.venue.track != "preprint":
                 a, b = b, a
                 twin.source, twin.notes = c.source, c.notes + twin.notes
             twin.paper = _merge(a, b)
             twin.notes += [n for n in c.notes if "citation key" not in n and n not in twin.notes]
-            twin.notes = [n for n in twin.notes if not (twin.paper.arxiv and twin.paper.arxiv.id in n and "first-version" in n)]
+            twin.notes = [
+                n for n in twin.notes if not (twin.paper.arxiv and twin.paper.arxiv.id in n and "first-version" in n)
+            ]
             msgs.append(f"merge {c.source} into {twin.paper.key} (same paper)")
             for i in _ids(twin.paper):
                 kept_ids.setdefault(i, pos)
@@ -72,6 +80,7 @@ def plan(cands: list[Candidate], existing: list[Paper], taken: set[str]) -> tupl
             kept_ids.setdefault(i, len(kept))
         kept.append(c)
     for c in kept:
+        assert c.paper is not None
         key = unique_key(c.paper.key, taken)
         if key != c.paper.key:
             c.notes.append(f"key {c.paper.key!r} is taken; using {key!r}")
@@ -80,7 +89,7 @@ def plan(cands: list[Candidate], existing: list[Paper], taken: set[str]) -> tupl
     return kept, msgs
 
 
-def main(argv: list[str], client=None) -> int:
+def main(argv: list[str], client: arxiv.Client | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m catalog add", description=__doc__.split("\n\n")[1])
     ap.add_argument("ids", nargs="*", metavar="arxiv:ID", help="arXiv ids (arxiv:2312.09390 or the abs URL)")
     ap.add_argument("--bibtex", type=Path, action="append", default=[], metavar="FILE", help="a BibTeX file")
@@ -127,6 +136,7 @@ def main(argv: list[str], client=None) -> int:
         print(m)
     batch = len(todo) > 1  # one flush for the batch instead of two fsyncs per file
     for c in todo:
+        assert c.paper is not None  # plan keeps only candidates with a paper
         if args.dry_run:
             print(to_yaml(c.paper))
         else:

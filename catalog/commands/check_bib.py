@@ -6,6 +6,7 @@ duplicates inside the file, mojibake and accent residue. It never writes FILE; `
 copy next to it (FILE with ``.fixed.bib``), changing only the records it fixes. Exit status: 0 when nothing
 was found, 1 when something was, 2 when the file cannot be read.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,13 +42,13 @@ def apply_fixes(text: str, records: list[bibcheck.Record], findings: list[bibche
         starts.append(starts[-1] + len(line))
     out, pos, changed = [], 0, 0
     for rec in sorted(records, key=lambda r: r.line):
-        fix = fixes.get(rec.line)
-        if not fix or rec.raw is None:
+        fix, entry = fixes.get(rec.line), rec.raw
+        if not fix or entry is None or entry.raw is None:
             continue
-        begin = text.find(rec.raw.raw, starts[min(rec.line - 1, len(starts) - 1)])
+        written = entry.raw  # as in the file (editing the entry below leaves it as it was)
+        begin = text.find(written, starts[min(rec.line - 1, len(starts) - 1)])
         if begin < pos:
             continue
-        entry = rec.raw
         for name, value in fix.items():
             if name == "@type":
                 entry.entry_type = value
@@ -57,10 +58,9 @@ def apply_fixes(text: str, records: list[bibcheck.Record], findings: list[bibche
             else:
                 existing = next((k for k in entry.fields_dict if k.lower() == name), None)
                 entry.set_field(Field(existing or name, value))
-        written = rec.raw.raw
-        new = bibtexparser.write_string(Library([entry])).strip() + written[len(written.rstrip()):]
+        new = bibtexparser.write_string(Library([entry])).strip() + written[len(written.rstrip()) :]
         out += [text[pos:begin], new]
-        pos = begin + len(rec.raw.raw)
+        pos = begin + len(written)
         changed += 1
     out.append(text[pos:])
     return "".join(out), changed
@@ -81,11 +81,15 @@ def main(argv: list[str]) -> int:
     findings = bibcheck.check(records, ctx)
     shown = sort_problems(problems + [f.problem for f in findings])
     if args.format == "json":
-        by_line = {}
+        by_line: dict[tuple[int | None, str, str], dict[str, str]] = {}
         for f in findings:
             by_line.setdefault((f.problem.line, f.problem.code, f.problem.message), f.fix)
-        json.dump([{**p.to_dict(), "fix": by_line.get((p.line, p.code, p.message), {})} for p in shown],
-                  sys.stdout, indent=2, ensure_ascii=False)
+        json.dump(
+            [{**p.to_dict(), "fix": by_line.get((p.line, p.code, p.message), {})} for p in shown],
+            sys.stdout,
+            indent=2,
+            ensure_ascii=False,
+        )
         sys.stdout.write("\n")
     else:
         for p in shown:
@@ -96,6 +100,8 @@ def main(argv: list[str]) -> int:
         new, changed = apply_fixes(text, records, findings)
         out = fixed_path(args.file)
         atomic_write(out, new)
-        print(f"wrote {display_path(out)} ({changed} record(s) corrected; {display_path(args.file)} unchanged)",
-              file=sys.stderr)
+        print(
+            f"wrote {display_path(out)} ({changed} record(s) corrected; {display_path(args.file)} unchanged)",
+            file=sys.stderr,
+        )
     return 1 if shown else 0

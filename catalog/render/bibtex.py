@@ -10,6 +10,7 @@ paper's year) and ``eventtitle`` (the workshop) besides BibTeX's own. ``add --bi
 back: export then import gives the same key, title, authors, year, venue, DOI, arXiv id and first version
 (except when the paper's year precedes its arXiv version), and paper link.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,8 @@ import bibtexparser
 from bibtexparser import BibtexFormat
 from bibtexparser.library import Library
 from bibtexparser.middlewares import LatexEncodingMiddleware, default_unparse_stack
+from bibtexparser.model import Block, Field
 from bibtexparser.model import Entry as BibEntry
-from bibtexparser.model import Field
 
 from catalog.load import Catalog
 from catalog.registry import VenueIndex, ordinal, spelled_ordinal
@@ -35,30 +36,52 @@ _PMLR = {"series": "Proceedings of Machine Learning Research", "volume": "{pmlr}
 # Anthology volume a DOI names (" (Volume 1: Long Papers)"). A form whose placeholder has no value for an
 # edition is not used (the generic form is).
 FORMS: dict[str | tuple[str, int], dict[str, str]] = {
-    "neurips": {"booktitle": "Advances in Neural Information Processing Systems", "volume": "{number}",
-                "publisher": "Curran Associates, Inc."},
+    "neurips": {
+        "booktitle": "Advances in Neural Information Processing Systems",
+        "volume": "{number}",
+        "publisher": "Curran Associates, Inc.",
+    },
     "icml": {"booktitle": "Proceedings of the {nth} International Conference on Machine Learning", **_PMLR},
-    "aistats": {"booktitle": "Proceedings of the {nth} International Conference on Artificial Intelligence and "
-                             "Statistics", **_PMLR},
+    "aistats": {
+        "booktitle": "Proceedings of the {nth} International Conference on Artificial Intelligence and Statistics",
+        **_PMLR,
+    },
     "colt": {"booktitle": "Proceedings of the {nth} Conference on Learning Theory", **_PMLR},
     "iclr": {"booktitle": "The {Nth} International Conference on Learning Representations"},
     "colm": {"booktitle": "{Nth} Conference on Language Modeling"},
     "aaai": {"booktitle": "Proceedings of the AAAI Conference on Artificial Intelligence", "volume": "{number}"},
     "acl": {"booktitle": "Proceedings of the {nth} Annual Meeting of the " + _ACL + "{acl_volume}", "publisher": _ACL},
-    "emnlp": {"booktitle": "Proceedings of the {year} Conference on Empirical Methods in Natural Language Processing",
-              "publisher": _ACL},
-    "naacl": {"booktitle": "Proceedings of the {year} Conference of the North American Chapter of the " + _ACL
-                           + ": Human Language Technologies{acl_volume}", "publisher": _ACL},
-    ("naacl", 2025): {"booktitle": "Proceedings of the {year} Conference of the Nations of the Americas Chapter of "
-                                   "the " + _ACL + ": Human Language Technologies{acl_volume}", "publisher": _ACL},
-    "eacl": {"booktitle": "Proceedings of the {nth} Conference of the European Chapter of the " + _ACL + "{acl_volume}",
-             "publisher": _ACL},
-    "coling": {"booktitle": "Proceedings of the {nth} International Conference on Computational Linguistics",
-               "publisher": _ACL},
-    ("coling", 2024): {"booktitle": "Proceedings of the 2024 Joint International Conference on Computational "
-                                    "Linguistics, Language Resources and Evaluation (LREC-COLING 2024)"},
-    ("coling", 2025): {"booktitle": "Proceedings of the {nth} International Conference on Computational Linguistics",
-                       "publisher": _ACL},
+    "emnlp": {
+        "booktitle": "Proceedings of the {year} Conference on Empirical Methods in Natural Language Processing",
+        "publisher": _ACL,
+    },
+    "naacl": {
+        "booktitle": "Proceedings of the {year} Conference of the North American Chapter of the "
+        + _ACL
+        + ": Human Language Technologies{acl_volume}",
+        "publisher": _ACL,
+    },
+    ("naacl", 2025): {
+        "booktitle": "Proceedings of the {year} Conference of the Nations of the Americas Chapter of "
+        "the " + _ACL + ": Human Language Technologies{acl_volume}",
+        "publisher": _ACL,
+    },
+    "eacl": {
+        "booktitle": "Proceedings of the {nth} Conference of the European Chapter of the " + _ACL + "{acl_volume}",
+        "publisher": _ACL,
+    },
+    "coling": {
+        "booktitle": "Proceedings of the {nth} International Conference on Computational Linguistics",
+        "publisher": _ACL,
+    },
+    ("coling", 2024): {
+        "booktitle": "Proceedings of the 2024 Joint International Conference on Computational "
+        "Linguistics, Language Resources and Evaluation (LREC-COLING 2024)"
+    },
+    ("coling", 2025): {
+        "booktitle": "Proceedings of the {nth} International Conference on Computational Linguistics",
+        "publisher": _ACL,
+    },
     "findings": {"booktitle": "Findings of the " + _ACL + ": {acronym} {year}", "publisher": _ACL},
 }
 _ACL_VOLUMES = {"long": " (Volume 1: Long Papers)", "short": " (Volume 2: Short Papers)"}
@@ -68,6 +91,7 @@ _ANTHOLOGY_DOI = re.compile(r"^10\.18653/v1/\d{4}\.[a-z]+-(?P<kind>[a-z]+)\.\d+$
 def _form(ix: VenueIndex, p: Paper) -> dict[str, str] | None:
     """The venue's own fields for `p`, filled in; None when the venue has no form or the edition lacks a value."""
     v = p.venue
+    form: dict[str, str] | None
     if v.track == "findings":
         form = FORMS["findings"]
     else:
@@ -79,8 +103,12 @@ def _form(ix: VenueIndex, p: Paper) -> dict[str, str] | None:
     number = edition.number if edition else None
     m = _ANTHOLOGY_DOI.match(p.doi or "")
     values = {
-        "year": v.year, "acronym": ix.venues[v.id].acronym, "number": number, "pmlr": ix.pmlr_volume(v.id, v.year),
-        "nth": ordinal(number) if number else None, "Nth": spelled_ordinal(number) if number else None,
+        "year": v.year,
+        "acronym": ix.venues[v.id].acronym,
+        "number": number,
+        "pmlr": ix.pmlr_volume(v.id, v.year),
+        "nth": ordinal(number) if number else None,
+        "Nth": spelled_ordinal(number) if number else None,
         "acl_volume": _ACL_VOLUMES.get(m.group("kind").lower(), "") if m else "",
     }
     out = {}
@@ -219,7 +247,8 @@ def export_each(cat: Catalog) -> list[str]:
     if len({b.key for b in entries}) == len(entries) > 0:
         fmt = BibtexFormat()
         fmt.block_separator = _SEPARATOR
-        parts = bibtexparser.write_string(Library(entries), unparse_stack=stack, bibtex_format=fmt).split(_SEPARATOR)
+        library = Library(list[Block](entries))
+        parts = bibtexparser.write_string(library, unparse_stack=stack, bibtex_format=fmt).split(_SEPARATOR)
         if len(parts) == len(entries):
             return [_tidy(part) for part in parts]
         entries = [_entry(e.paper, cat) for e in cat.entries]  # the write encoded these in place

@@ -1,4 +1,5 @@
 """Importers: BibTeX (bibtexparser 2) and arXiv (the `arxiv` package) to validated Paper entries."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -5,12 +5,14 @@ edition through the registry (a DOI's proof wins over the text; disagreeing sign
 citation key is kept when valid. ``origdate`` (biblatex: the first public appearance; a full date is the
 arXiv first version) and the older ``eprintdate`` give the arXiv first-version date when present.
 """
+
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import bibtexparser
@@ -22,15 +24,16 @@ from bibtexparser.middlewares import (
     SeparateCoAuthors,
     SplitNameParts,
 )
+from bibtexparser.model import DuplicateBlockKeyBlock, ParsingFailedBlock
 from bibtexparser.model import Entry as BibEntry
 from pylatexenc import latexwalker
 
+from catalog.entries import build_paper, make_key, valid_key
 from catalog.load import Catalog, display_path
 from catalog.registry import VenueIndex, VenueMatch
 from catalog.schema import ARXIV_ID_RE
 from catalog.sources import Candidate
 from catalog.sources.evidence import evidence_for, url_conflict, venue_from_doi
-from catalog.entries import build_paper, make_key, valid_key
 
 _WS = re.compile(r"\s+")
 _ARXIV_IN = re.compile(r"(\d{4}\.\d{4,5})(?:v\d+)?")
@@ -72,7 +75,7 @@ class _LatexDecoding(LatexDecodingMiddleware):
         words = None if _WHOLE_VALUE.search(text) else _words(text)
         if words is None:
             return super()._transform_python_value_string(text)
-        out = []
+        out: list[str] = []
         try:
             for word, space in words:
                 done = self._words.get(word)
@@ -154,7 +157,7 @@ def parse(text: str) -> Library:
     )
 
 
-def clean(value) -> str:
+def clean(value: object) -> str:
     return _WS.sub(" ", str(value)).strip() if value is not None else ""
 
 
@@ -175,7 +178,11 @@ def doi_of(entry: BibEntry) -> str | None:
 def arxiv_id_of(entry: BibEntry) -> str | None:
     eprint = field_text(entry, "eprint")
     prefix = field_text(entry, "archiveprefix", "eprinttype").lower()
-    for text in (eprint if (not prefix or prefix == "arxiv") else "", field_text(entry, "volume"), field_text(entry, "journal")):
+    for text in (
+        eprint if (not prefix or prefix == "arxiv") else "",
+        field_text(entry, "volume"),
+        field_text(entry, "journal"),
+    ):
         m = _ARXIV_IN.search(text)
         if m and ARXIV_ID_RE.match(m.group(1)):
             return m.group(1)
@@ -184,7 +191,9 @@ def arxiv_id_of(entry: BibEntry) -> str | None:
     return m.group(1) if m else None
 
 
-def venue_of(ix: VenueIndex, entry: BibEntry, doi: str | None, arxiv: str | None) -> tuple[VenueMatch | None, str, list[str]]:
+def venue_of(
+    ix: VenueIndex, entry: BibEntry, doi: str | None, arxiv: str | None
+) -> tuple[VenueMatch | None, str, list[str]]:
     """(venue, the text it came from, warnings). When the record's signals disagree on the venue or edition,
     the strongest wins and a warning says which: a DOI's proof, then a year the venue string states, then an
     edition number or volume in it, then the `volume` field, then the `year` field."""
@@ -195,11 +204,15 @@ def venue_of(ix: VenueIndex, entry: BibEntry, doi: str | None, arxiv: str | None
     by_text = readings[0] if readings else None
     warnings: list[str] = []
     if by_text and not ix.is_preprint(by_text.venue):
-        signals = [(r.year, f"the {field}'s {'edition number' if r.basis == 'number' else 'stated year'}")
-                   for r in sorted(readings, key=lambda r: r.basis == "number") if r.venue == by_text.venue and r.year]
+        signals = [
+            (r.year, f"the {field}'s {'edition number' if r.basis == 'number' else 'stated year'}")
+            for r in sorted(readings, key=lambda r: r.basis == "number")
+            if r.venue == by_text.venue and r.year
+        ]
         vol, year_field = field_text(entry, "volume"), field_text(entry, "year")
-        if vol.isdigit() and ix.year_of_volume(by_text.venue, int(vol)):
-            signals.append((ix.year_of_volume(by_text.venue, int(vol)), f"volume {vol}"))
+        vol_year = ix.year_of_volume(by_text.venue, int(vol)) if vol.isdigit() else None
+        if vol_year:
+            signals.append((vol_year, f"volume {vol}"))
         if year_field.isdigit():
             signals.append((int(year_field), "the year field"))
         if by_doi and by_doi.venue == by_text.venue and by_doi.year:
@@ -208,16 +221,20 @@ def venue_of(ix: VenueIndex, entry: BibEntry, doi: str | None, arxiv: str | None
             won = signals[0]
             lost = [f"{what} says {y}" for y, what in signals[1:] if y != won[0]]
             if lost and not (by_text.track == "journal" and all("year field" in w for w in lost)):
-                warnings.append(f"{ix.venues[by_text.venue].acronym} edition: {won[1]} says {won[0]} but "
-                                f"{'; '.join(dict.fromkeys(lost))}; using {won[0]}")
+                warnings.append(
+                    f"{ix.venues[by_text.venue].acronym} edition: {won[1]} says {won[0]} but "
+                    f"{'; '.join(dict.fromkeys(lost))}; using {won[0]}"
+                )
             by_text = VenueMatch(by_text.venue, won[0], by_text.track, by_text.workshop, by_text.basis)
     if by_text and by_text.track == "workshop":
         name = field_text(entry, "eventtitle") or by_text.workshop
         by_text = VenueMatch(by_text.venue, by_text.year, "workshop", name)
     if by_doi and (by_text is None or by_text.venue != by_doi.venue or by_text.track != "workshop"):
         if by_text and by_text.venue != by_doi.venue:
-            warnings.append(f"venue: the {field} {text!r} reads as {ix.venues[by_text.venue].acronym} but DOI {doi} "
-                            f"is {ix.venues[by_doi.venue].acronym}'s; using the DOI")
+            warnings.append(
+                f"venue: the {field} {text!r} reads as {ix.venues[by_text.venue].acronym} but DOI {doi} "
+                f"is {ix.venues[by_doi.venue].acronym}'s; using the DOI"
+            )
         return by_doi, f"DOI {doi}", warnings
     if by_text:
         return by_text, text, warnings
@@ -266,7 +283,9 @@ def _candidate(entry: BibEntry, cat: Catalog, source: str) -> Candidate:
         except ValueError:
             return Candidate(source, error=f"arXiv first-version date {eprintdate!r} is not YYYY-MM-DD")
     elif arxiv:
-        notes.append(f"arXiv {arxiv}: first-version date unknown in BibTeX; add `arxiv: {{id: '{arxiv}', first_version: YYYY-MM-DD}}`")
+        notes.append(
+            f"arXiv {arxiv}: first-version date unknown in BibTeX; add `arxiv: {{id: '{arxiv}', first_version: YYYY-MM-DD}}`"
+        )
     years = [int(y) for y in (origdate[:4], year_text[:4]) if y.isdigit()]
     if first_version:
         years.append(first_version.year)
@@ -292,8 +311,12 @@ def _candidate(entry: BibEntry, cat: Catalog, source: str) -> Candidate:
         "title": title,
         "authors": authors,
         "year": year,
-        "venue": {"id": venue.venue, "year": None if ix.is_preprint(venue.venue) else venue.year,
-                  "track": venue.track, "workshop": venue.workshop},
+        "venue": {
+            "id": venue.venue,
+            "year": None if ix.is_preprint(venue.venue) else venue.year,
+            "track": venue.track,
+            "workshop": venue.workshop,
+        },
         "venue_evidence": evidence,
         "verified": verified,
         "arxiv": {"id": arxiv, "first_version": first_version} if arxiv and first_version else None,
@@ -308,26 +331,29 @@ def _candidate(entry: BibEntry, cat: Catalog, source: str) -> Candidate:
     return Candidate(source, paper, notes=notes, warnings=warnings)
 
 
-def syntax_error(block) -> str:
+def syntax_error(block: ParsingFailedBlock) -> str:
     """One line for a block bibtexparser could not parse: what is wrong and where."""
-    err = getattr(block, "error", None)
-    previous = getattr(block, "previous_block", None)  # a DuplicateBlockKeyBlock
-    if previous is not None:
-        return (f"BibTeX: the key {block.key!r} is used twice in this file (first at line "
-                f"{(previous.start_line or 0) + 1}); give one of the two records another key")
+    if isinstance(block, DuplicateBlockKeyBlock):
+        return (
+            f"BibTeX: the key {block.key!r} is used twice in this file (first at line "
+            f"{(block.previous_block.start_line or 0) + 1}); give one of the two records another key"
+        )
+    err = block.error
     reason = _WS.sub(" ", getattr(err, "abort_reason", None) or str(err or "")).strip(" .")
-    raw = getattr(block, "raw", "") or ""
+    raw = block.raw or ""
     start = (block.start_line or 0) + 1
     head = raw.lstrip().split("{", 1)[0].split("(", 1)[0].strip()[:30] or "block"
     if isinstance(err, BlockAbortedException) and ("Unexpected block start" in reason or "end of file" in reason):
         until = "the end of the file" if "end of file" in reason else "the next entry, where reading resumed"
-        return (f"BibTeX syntax: the {head} entry starting at line {start} is still open at {until}: "
-                f"unbalanced braces or quotes in one of its fields")
+        return (
+            f"BibTeX syntax: the {head} entry starting at line {start} is still open at {until}: "
+            f"unbalanced braces or quotes in one of its fields"
+        )
     return f"BibTeX syntax: the {head} entry starting at line {start}: {reason[:160] or 'cannot be parsed'}"
 
 
 @contextlib.contextmanager
-def _quiet_parser():
+def _quiet_parser() -> Iterator[None]:
     """bibtexparser logs each broken block to stderr; `_syntax_error` reports it instead, in one line."""
     log = logging.getLogger("bibtexparser")
     level, log.level = log.level, logging.CRITICAL + 1

@@ -1,4 +1,5 @@
 """Venue and evidence from what a record proves: a DOI (decoded offline), a proceedings URL, an arXiv comment."""
+
 from __future__ import annotations
 
 from urllib.parse import urlparse
@@ -64,8 +65,10 @@ def url_conflict(ix: VenueIndex, venue: VenueMatch, url: str | None) -> str | No
     if shown is None or (shown.venue, shown.year) == (venue.venue, venue.year):
         return None
     name = ix.venues[shown.venue].acronym
-    return (f"the url {url} is a page of {name} {shown.year}, not {ix.venues[venue.venue].acronym} {venue.year}; "
-            f"not used as evidence")
+    return (
+        f"the url {url} is a page of {name} {shown.year}, not {ix.venues[venue.venue].acronym} {venue.year}; "
+        f"not used as evidence"
+    )
 
 
 def venue_from_doi(ix: VenueIndex, doi: str | None) -> VenueMatch | None:
@@ -81,12 +84,18 @@ def venue_from_doi(ix: VenueIndex, doi: str | None) -> VenueMatch | None:
 def evidence_for(ix: VenueIndex, venue: VenueMatch, doi: str | None, url: str | None, source: str) -> tuple[dict, bool]:
     """(venue_evidence data, verified) for an imported record whose venue is `venue`."""
     if ix.is_preprint(venue.venue):
-        return {"kind": "none", "note": f"{source}: no venue in the record; search DBLP, OpenReview and the "
-                                        f"ACL Anthology before keeping it a preprint"}, True
+        return {
+            "kind": "none",
+            "note": f"{source}: no venue in the record; search DBLP, OpenReview and the "
+            f"ACL Anthology before keeping it a preprint",
+        }, True
     if doi and not ix.decode_doi(doi).preprint:
         return {"kind": "doi", "url": f"https://doi.org/{doi}"}, True
     host = (urlparse(url).hostname or "").lower() if url else ""
     if host in URL_KINDS and url_conflict(ix, venue, url) is None:
         return {"kind": URL_KINDS[host], "url": url}, True
-    return {"kind": "none", "note": f"{source}: venue taken from the record, not yet confirmed; add a DOI, "
-                                    f"proceedings or OpenReview URL and set verified: true"}, False
+    return {
+        "kind": "none",
+        "note": f"{source}: venue taken from the record, not yet confirmed; add a DOI, "
+        f"proceedings or OpenReview URL and set verified: true",
+    }, False
