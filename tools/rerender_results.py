@@ -7,6 +7,7 @@ Reads each folder's results.json, re-summarises its per-seed numbers with the cu
 them, and rewrites results.json, results.md and plot.png. Numbers a document never recorded (weak and ceiling
 AUROC before they were recorded) stay "n/a" until the recipe is rerun.
 """
+
 from __future__ import annotations
 
 import json

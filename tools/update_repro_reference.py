@@ -7,6 +7,7 @@ offline) into a temporary folder and writes tests/fixtures/repro/burns2023-small
 of the weak model, the ceiling and each student, with the versions that produced them. Rerun it, and commit the
 file, when a change is meant to move the numbers (say why in the commit message).
 """
+
 from __future__ import annotations
 
 import json
@@ -24,16 +25,22 @@ REFERENCE = PRESET.with_suffix(".json")
 
 def reference(doc: dict) -> dict:
     """The numbers of a results.json that the test compares (per-seed accuracies) and their versions."""
-    return {"weak": doc["weak"]["per_seed"], "ceiling": doc["ceiling"]["per_seed"],
-            "students": {m: v["student"]["per_seed"] for m, v in doc["methods"].items()},
-            "versions": doc["versions"]}
+    return {
+        "weak": doc["weak"]["per_seed"],
+        "ceiling": doc["ceiling"]["per_seed"],
+        "students": {m: v["student"]["per_seed"] for m, v in doc["methods"].items()},
+        "versions": doc["versions"],
+    }
 
 
 def main() -> int:
     from repro.__main__ import main as repro
+
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
-        rc = repro(["run", "burns2023", "--preset", str(PRESET), "--out", str(out), "--cache-dir", str(Path(tmp) / "c")])
+        rc = repro(
+            ["run", "burns2023", "--preset", str(PRESET), "--out", str(out), "--cache-dir", str(Path(tmp) / "c")]
+        )
         if rc:
             return rc
         doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
