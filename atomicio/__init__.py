@@ -17,6 +17,7 @@ keeps its mode. With ``durable=True`` (the default) the data is flushed to disk 
 the folder after it, so even a power loss cannot leave an empty file under the target's name; files that can
 be regenerated (``python -m catalog build``) pass ``durable=False`` and skip the two fsyncs (several ms each).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -31,15 +32,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Literal
 
-__all__ = ["atomic_write", "atomic_open"]
+__all__ = ["atomic_open", "atomic_write"]
 
 _O_TMPFILE = getattr(os, "O_TMPFILE", None)
 _HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname()) or "host"
 _TMP_RE = re.compile(r"^\.atomicio\.(?P<host>[A-Za-z0-9-]+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")
 
 
-def atomic_write(path: str | os.PathLike, data: str | bytes, *, encoding: str = "utf-8",
-                 durable: bool = True) -> None:
+def atomic_write(path: str | os.PathLike, data: str | bytes, *, encoding: str = "utf-8", durable: bool = True) -> None:
     """Replace `path` with `data` atomically (parent folders are created). ``str`` is encoded with
     `encoding` and written without newline translation."""
     with atomic_open(path, "w" if isinstance(data, str) else "wb", encoding=encoding, durable=durable) as fh:
@@ -47,8 +47,9 @@ def atomic_write(path: str | os.PathLike, data: str | bytes, *, encoding: str = 
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike, mode: Literal["w", "wb"] = "w", *,
-                encoding: str = "utf-8", durable: bool = True) -> Iterator[IO]:
+def atomic_open(
+    path: str | os.PathLike, mode: Literal["w", "wb"] = "w", *, encoding: str = "utf-8", durable: bool = True
+) -> Iterator[IO]:
     """A file object whose content replaces `path` when the ``with`` block ends without an exception; on an
     exception the target is left as it was."""
     if mode not in ("w", "wb"):
@@ -63,8 +64,7 @@ def atomic_open(path: str | os.PathLike, mode: Literal["w", "wb"] = "w", *,
     fd, named = _open_temp(folder)
     try:
         with os.fdopen(fd, "wb", closefd=False) as raw:
-            fh: IO = raw if mode == "wb" else io.TextIOWrapper(raw, encoding=encoding, newline="\n",
-                                                                  write_through=True)
+            fh: IO = raw if mode == "wb" else io.TextIOWrapper(raw, encoding=encoding, newline="\n", write_through=True)
             yield fh
             fh.flush()
         if keep_mode is not None:
@@ -132,7 +132,7 @@ def _name_unnamed(fd: int, folder: Path, durable: bool) -> Path:
             offset += len(chunk)
             view = memoryview(chunk)
             while view:
-                view = view[os.write(out, view):]
+                view = view[os.write(out, view) :]
         st = os.fstat(fd)
         os.fchmod(out, stat.S_IMODE(st.st_mode))
         if durable:

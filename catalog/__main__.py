@@ -1,8 +1,10 @@
-"""``python -m catalog <command> ...``: dispatches to catalog.commands.<command>.main(argv)."""
+"""``python -m catalog <command> ...``: dispatches to catalog.commands.<command>.main(argv) ('-' as '_')."""
+
 from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Callable
 
 from catalog.commands import COMMANDS
 
@@ -22,7 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     if cmd not in COMMANDS:
         print(f"catalog: unknown command {cmd!r}\n{usage()}", file=sys.stderr)
         return 2
-    return importlib.import_module(f"catalog.commands.{cmd}").main(rest)
+    command: Callable[[list[str]], int] = importlib.import_module(f"catalog.commands.{cmd.replace('-', '_')}").main
+    return command(rest)
 
 
 if __name__ == "__main__":

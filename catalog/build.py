@@ -6,6 +6,7 @@ content}`` (content ``str`` for text, ``bytes`` for copied files; paths absolute
 expose ``stale(repo_root, generated) -> [path]``: files it owns that it no longer generates (a removed
 paper's page). Those are reported by ``--check`` and deleted by ``build``.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -33,8 +34,12 @@ def schema_json() -> str:
         ref_template="#/$defs/{model}",
     )
     defs = top["$defs"]
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "W2S catalog paper entry",
-              **defs["Paper"], "$defs": defs}
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "W2S catalog paper entry",
+        **defs["Paper"],
+        "$defs": defs,
+    }
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 

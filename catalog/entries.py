@@ -1,7 +1,9 @@
 """Make and write paper entries: citation keys, the deterministic YAML form, validation before writing."""
+
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -15,8 +17,45 @@ from catalog.schema import KEY_RE, Paper
 from catalog.yamlio import dump
 
 STOPWORDS = frozenset(
-    "a an the on of in for to with and or is are be by from at as via towards toward do does can how what when "
-    "why which who your our we its it this that".split()
+    [
+        "a",
+        "an",
+        "the",
+        "on",
+        "of",
+        "in",
+        "for",
+        "to",
+        "with",
+        "and",
+        "or",
+        "is",
+        "are",
+        "be",
+        "by",
+        "from",
+        "at",
+        "as",
+        "via",
+        "towards",
+        "toward",
+        "do",
+        "does",
+        "can",
+        "how",
+        "what",
+        "when",
+        "why",
+        "which",
+        "who",
+        "your",
+        "our",
+        "we",
+        "its",
+        "it",
+        "this",
+        "that",
+    ]
 )
 
 
@@ -61,7 +100,8 @@ def valid_key(key: str | None) -> bool:
 
 def paper_data(paper: Paper) -> dict[str, Any]:
     """Plain data in schema field order, None / empty / default values left out."""
-    return _prune(paper.model_dump(mode="python"))
+    data: dict[str, Any] = _prune(paper.model_dump(mode="python"))
+    return data
 
 
 def _prune(value: Any) -> Any:
@@ -98,7 +138,14 @@ def build_paper(data: dict[str, Any]) -> tuple[Paper | None, str | None]:
         return None, "; ".join(parts) + more
 
 
-def write_entry(paper: Paper, papers_dir: Path) -> Path:
+def write_entry(paper: Paper, papers_dir: Path, durable: bool = True) -> Path:
+    """Write the entry atomically; `durable=False` skips the per-file fsyncs (a batch calls `flush_batch`)."""
     path = Path(papers_dir) / f"{paper.key}.yaml"
-    atomic_write(path, to_yaml(paper))
+    atomic_write(path, to_yaml(paper), durable=durable)
     return path
+
+
+def flush_batch() -> None:
+    """Make a batch of non-durable writes durable with one flush instead of two fsyncs per file (which made
+    a 10,000-record import disk-bound). A kill meanwhile still leaves each file whole or absent."""
+    os.sync()

@@ -1,4 +1,5 @@
 """One problem found in the catalog: what every loader step and check returns (never raises, never asserts)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

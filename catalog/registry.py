@@ -2,6 +2,7 @@
 they prove. Built once per catalog from ``venues.yaml``; all matching rules live in the data, this module
 only applies them.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -13,7 +14,9 @@ from catalog.schema import Edition, Track, Venue
 
 _WS = re.compile(r"\s+")
 _BRACES = re.compile(r"[{}]")
-_ORDINAL_PREFIX = re.compile(r"^(?:the\s+)?(?:proceedings\s+of\s+)?(?:the\s+)?(?:(?P<number>\d{1,3})(?:st|nd|rd|th)\s+)?", re.I)
+_ORDINAL_PREFIX = re.compile(
+    r"^(?:the\s+)?(?:proceedings\s+of\s+)?(?:the\s+)?(?:(?P<number>\d{1,3})(?:st|nd|rd|th)\s+)?", re.I
+)
 _YEAR_PREFIX = re.compile(r"^(?P<year>(?:19|20)\d{2})\s+")
 _TRAILING_YEAR = re.compile(r"^(?P<name>.+?)[\s,'’-]*(?P<year>(?:19|20)\d{2})$")
 _TRAILING_NUMBER = re.compile(r"^(?P<name>.+?)\s+(?:vol(?:ume)?\.?\s*)?(?P<number>\d{1,3})$", re.I)
@@ -26,12 +29,73 @@ _LEAD = re.compile(
     r"^(?:(?:accepted|published|presented|appears?|to\s+appear|oral|poster|spotlight)\b[\w\s]*?\b(?:at|in|to)\s+|(?:at|in)\s+)?(?:the\s+)?",
     re.I,
 )
-_NEGATIVE = re.compile(r"\b(submitted|under\s+review|in\s+submission|rejected|withdrawn|preprint\s+version\s+of)\b", re.I)
+_PMLR = re.compile(r"^https?://proceedings\.mlr\.press/v(\d+)/?$")
+_NEGATIVE = re.compile(
+    r"\b(submitted|under\s+review|in\s+submission|rejected|withdrawn|preprint\s+version\s+of)\b", re.I
+)
+
+
+_UNITS = [
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+]
+_TENS = ["twent", "thirt", "fort", "fift", "sixt", "sevent", "eight", "ninet"]  # twenty..ninety: + "y" or "ieth"
+_SPELLED_ORDINAL = re.compile(
+    rf"\b(?:(?P<tens>{'|'.join(_TENS)})(?:y[\s-]*(?P<unit>{'|'.join(_UNITS[:9])})|ieth)|(?P<small>{'|'.join(_UNITS)}))\b",
+    re.I,
+)
+
+
+def ordinal(n: int) -> str:
+    """41 -> '41st'."""
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def spelled_ordinal(n: int) -> str | None:
+    """41 -> 'Forty-first', 12 -> 'Twelfth' (as OpenReview writes editions); None outside 1..99."""
+    if not 1 <= n <= 99:
+        return None
+    if n < 20:
+        return _UNITS[n - 1].capitalize()
+    tens, unit = divmod(n, 10)
+    return (_TENS[tens - 2] + (f"y-{_UNITS[unit - 1]}" if unit else "ieth")).capitalize()
+
+
+def _ordinal_digits(m: re.Match) -> str:
+    if m.group("small"):
+        n = _UNITS.index(m.group("small").casefold()) + 1
+    else:
+        n = 10 * (_TENS.index(m.group("tens").casefold()) + 2)
+        n += _UNITS.index(m.group("unit").casefold()) + 1 if m.group("unit") else 0
+    return ordinal(n)
+
+
+def numeric_ordinals(text: str) -> str:
+    """Spelled-out ordinals as digits, as OpenReview and Google Scholar write editions:
+    'The Twelfth International ...' -> 'The 12th International ...', 'Forty-first ...' -> '41st ...'."""
+    return _SPELLED_ORDINAL.sub(_ordinal_digits, text)
 
 
 def norm(text: str) -> str:
-    """Case-folded, brace-free, single-spaced text used for alias comparison."""
-    return _WS.sub(" ", _BRACES.sub("", text)).strip().casefold()
+    """Case-folded, brace-free, single-spaced text with numeric ordinals, used for alias comparison."""
+    return numeric_ordinals(_WS.sub(" ", _BRACES.sub("", text)).strip()).casefold()
 
 
 @dataclass(frozen=True)
@@ -40,6 +104,7 @@ class VenueMatch:
     year: int | None = None
     track: Track = "main"
     workshop: str | None = None
+    basis: str | None = None  # how `year` was read: "year" (stated), "number" (edition ordinal or volume)
 
 
 @dataclass(frozen=True)
@@ -62,9 +127,7 @@ class VenueIndex:
             for name in (v.id, v.acronym, v.name, *v.aliases):
                 self._alias.setdefault(norm(name), v.id)
         self._patterns = [(v.id, re.compile(p, re.I)) for v in venues.values() for p in v.alias_patterns]
-        self._doi = [
-            (v.id, re.compile(p.regex, re.I), p) for v in venues.values() for p in v.doi_patterns
-        ]
+        self._doi = [(v.id, re.compile(p.regex, re.I), p) for v in venues.values() for p in v.doi_patterns]
         self._prefix: dict[str, list[str]] = {}
         for v in venues.values():
             for pre in v.doi_prefixes:
@@ -79,6 +142,27 @@ class VenueIndex:
             if e.year == year:
                 return e
         return None
+
+    @cached_property
+    def _proceedings_pages(self) -> list[tuple[str, Edition]]:
+        return [(v.id, e) for v in self.venues.values() for e in v.editions if e.proceedings]
+
+    def proceedings_pages(self) -> list[tuple[str, Edition]]:
+        """(venue id, edition) for every edition with a `proceedings` page."""
+        return self._proceedings_pages
+
+    def year_of_volume(self, venue_id: str, volume: int) -> int | None:
+        """The edition year a BibTeX `volume` gives: the edition's number, or its PMLR volume."""
+        v = self.venues.get(venue_id)
+        return self.year_of_number(venue_id, volume) or next(
+            (e.year for e in (v.editions if v else ()) if self.pmlr_volume(venue_id, e.year) == volume), None
+        )
+
+    def pmlr_volume(self, venue_id: str, year: int | None) -> int | None:
+        """The PMLR volume of an edition, read from its `proceedings` page (https://proceedings.mlr.press/vN/)."""
+        e = self.edition(venue_id, year)
+        m = _PMLR.match(str(e.proceedings)) if e and e.proceedings else None
+        return int(m.group(1)) if m else None
 
     def year_of_number(self, venue_id: str, number: int) -> int | None:
         v = self.venues.get(venue_id)
@@ -116,40 +200,54 @@ class VenueIndex:
         aliases; "<name> <year>", "Proceedings of the <n>th <name>", "<name> <number>"; and each
         comma-separated part of a DBLP booktitle.
         """
-        t = _WS.sub(" ", _BRACES.sub("", text)).strip()
-        if not t:
-            return None
+        found = self.match_all(text)
+        return found[0] if found else None
+
+    def match_all(self, text: str) -> list[VenueMatch]:
+        """Every reading of `text` with an edition year (best first: the whole string, then each
+        comma-separated part), or the one reading without a year; [] when the text names no venue or says
+        the paper was only submitted, withdrawn or rejected ("ICLR 2025 Conference Withdrawn Submission")."""
+        t = numeric_ordinals(_WS.sub(" ", _BRACES.sub("", text)).strip())
+        if not t or _NEGATIVE.search(t):
+            return []
         f = self._findings(t)
         if f:
-            return f
+            return [f]
         if re.search(r"\bworkshops?\b", t, re.I):
             host = self._find_host(t)
             if host is None:
-                return None
-            return VenueMatch(host.venue, host.year, "workshop", host.workshop or t)
+                return []
+            return [VenueMatch(host.venue, host.year, "workshop", host.workshop or t, "year")]
+        dated: list[VenueMatch] = []
         best: VenueMatch | None = None
         for cand in [t, *[p.strip() for p in t.split(",")][1:], t.split(",")[0].strip()]:
             m = self._match_one(cand)
-            if m and m.year is not None:
-                return m
+            if m and m.year is not None and m not in dated:
+                dated.append(m)
             if m and best is None:
                 best = m
-        return best
+        return dated or ([best] if best else [])
 
     def _findings(self, t: str) -> VenueMatch | None:
         f = _FINDINGS.search(t)
         if not f:
             return None
         if f.group("year_only"):
-            return VenueMatch("acl", int(f.group("year_only")), "findings") if "acl" in self.venues else None
+            return (
+                VenueMatch("acl", int(f.group("year_only")), "findings", basis="year") if "acl" in self.venues else None
+            )
         vid = self.lookup(f.group("host"))
-        return VenueMatch(vid, int(f.group("year")), "findings") if vid and self.allows_findings(vid) else None
+        return (
+            VenueMatch(vid, int(f.group("year")), "findings", basis="year")
+            if vid and self.allows_findings(vid)
+            else None
+        )
 
     def _match_one(self, t: str) -> VenueMatch | None:
-        for vid, pat in self._patterns:
+        for pattern_vid, pat in self._patterns:
             m = pat.match(t)
             if m:
-                return self._from_groups(vid, m.groupdict())
+                return self._from_groups(pattern_vid, m.groupdict())
         vid = self.lookup(t)
         if vid:
             return VenueMatch(vid, None, self.default_track(vid))
@@ -157,25 +255,26 @@ class VenueIndex:
         if m:
             vid = self._lookup_loose(m.group("name"))
             if vid:
-                return VenueMatch(vid, int(m.group("year")), self.default_track(vid))
+                return VenueMatch(vid, int(m.group("year")), self.default_track(vid), basis="year")
         y = _YEAR_PREFIX.match(t)
         if y:
-            vid = self._lookup_loose(t[y.end():])
+            vid = self._lookup_loose(t[y.end() :])
             if vid:
-                return VenueMatch(vid, int(y.group("year")), self.default_track(vid))
+                return VenueMatch(vid, int(y.group("year")), self.default_track(vid), basis="year")
         o = _ORDINAL_PREFIX.match(t)
         if o and o.end():
-            rest = t[o.end():]
+            rest = t[o.end() :]
             vid = self.lookup(rest)
             if vid:
                 num = o.group("number")
                 year = self.year_of_number(vid, int(num)) if num else None
-                return VenueMatch(vid, year, self.default_track(vid))
+                return VenueMatch(vid, year, self.default_track(vid), basis="number" if year else None)
         n = _TRAILING_NUMBER.match(t)
         if n:
             vid = self._lookup_loose(n.group("name"))
             if vid:
-                return VenueMatch(vid, self.year_of_number(vid, int(n.group("number"))), self.default_track(vid))
+                year = self.year_of_number(vid, int(n.group("number")))
+                return VenueMatch(vid, year, self.default_track(vid), basis="number" if year else None)
         return None
 
     def _lookup_loose(self, name: str) -> str | None:
@@ -183,13 +282,23 @@ class VenueIndex:
         if vid:
             return vid
         o = _ORDINAL_PREFIX.match(name)
-        return self.lookup(name[o.end():]) if o and o.end() else None
+        return self.lookup(name[o.end() :]) if o and o.end() else None
 
     def _from_groups(self, vid: str, g: dict) -> VenueMatch:
-        year = int(g["year"]) if g.get("year") else None
-        if year is None and g.get("number"):
-            year = self.year_of_number(vid, int(g["number"]))
-        return VenueMatch(vid, year, self.default_track(vid))
+        """The edition a venue pattern's named groups give: `year`, `yy` (2000 + yy), `number` (an edition's
+        ordinal or volume, looked up in its editions) or `ordinal_<base>` (year = ordinal + base, for a
+        meeting whose ordinal differs from its proceedings volume, as NeurIPS's)."""
+        g = {k: v for k, v in g.items() if v}
+        year, basis = None, None
+        if "year" in g or "yy" in g:
+            year, basis = (int(g["year"]) if "year" in g else 2000 + int(g["yy"])), "year"
+        elif "number" in g:
+            year, basis = self.year_of_number(vid, int(g["number"])), "number"
+        else:
+            for k, v in g.items():
+                if k.startswith("ordinal_") and k[8:].isdigit():
+                    year, basis = int(v) + int(k[8:]), "number"
+        return VenueMatch(vid, year, self.default_track(vid), basis=basis if year else None)
 
     def default_track(self, vid: str) -> Track:
         kind = self.venues[vid].kind
@@ -203,7 +312,9 @@ class VenueIndex:
             reverse=True,
         )
         alt = "|".join(re.escape(n) for n in names)
-        return re.compile(rf"(?<![\w-])(?P<name>{alt})\s*(?:['-](?P<yy>\d{{2}})|(?P<year>(?:19|20)\d{{2}}))(?!\d)", re.I)
+        return re.compile(
+            rf"(?<![\w-])(?P<name>{alt})\s*(?:['-](?P<yy>\d{{2}})|(?P<year>(?:19|20)\d{{2}}))(?!\d)", re.I
+        )
 
     def _find_host(self, text: str) -> VenueMatch | None:
         """The first "<acronym> <year>" mention; `workshop` holds the text without that mention."""
@@ -211,7 +322,7 @@ class VenueIndex:
             vid = self.lookup(m.group("name"))
             if vid:
                 year = int(m.group("year")) if m.group("year") else 2000 + int(m.group("yy"))
-                rest = _WS.sub(" ", text[: m.start()] + " " + text[m.end():]).strip(" ,;:-–@")
+                rest = _WS.sub(" ", text[: m.start()] + " " + text[m.end() :]).strip(" ,;:-–@")
                 rest = _LEAD.sub("", rest).strip(" ,;:-–@")
                 if rest.count("(") > rest.count(")"):
                     rest += ")"

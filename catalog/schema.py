@@ -4,6 +4,7 @@ This module is the single source of truth for the shape of the data. It only des
 field-local rules (formats); rules that need the whole catalog or a registry live in ``catalog.checks``.
 The JSON Schema in ``catalog/schema.json`` is exported from these models by ``python -m catalog build``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -117,8 +118,9 @@ class SeedClaim(Strict):
 class Paper(Strict):
     key: str = Field(description="Citation key; equals the file name without .yaml.")
     title: Title
-    authors: list[Name] = Field(min_length=1, max_length=MAX_AUTHORS,
-                                          description="Full names in proper Unicode, in paper order.")
+    authors: list[Name] = Field(
+        min_length=1, max_length=MAX_AUTHORS, description="Full names in proper Unicode, in paper order."
+    )
     year: int = Field(ge=1950, le=2100, description="Year of first public appearance.")
     venue: VenueRef
     venue_evidence: Evidence
@@ -133,9 +135,14 @@ class Paper(Strict):
     setting: Line | None = Field(default=None, description="Seed 001's 'Setting' column.")
     weak_source: Line | None = Field(default=None, description="Seed 001's 'Weak Source' column.")
     summary: Paragraph | None = Field(default=None, description="A short summary in our own words.")
-    seeds: list[SeedClaim] = Field(default_factory=list, description="Which seed documents list this paper and what they said.")
-    repro: str | None = Field(default=None, description="Recipe id: the folder repro/recipes/<id>/ (or file <id>.py) "
-                              "that reproduces this paper; its PAPER names this entry's key.")
+    seeds: list[SeedClaim] = Field(
+        default_factory=list, description="Which seed documents list this paper and what they said."
+    )
+    repro: str | None = Field(
+        default=None,
+        description="Recipe id: the folder repro/recipes/<id>/ (or file <id>.py) "
+        "that reproduces this paper; its PAPER names this entry's key.",
+    )
 
     @field_validator("key")
     @classmethod
@@ -167,7 +174,9 @@ VenueKind = Literal["conference", "journal", "workshop", "preprint"]
 
 class Edition(Strict):
     year: int
-    number: int | None = Field(default=None, description="Ordinal or volume, e.g. 36 for NeurIPS 2023, 39 for AAAI 2025.")
+    number: int | None = Field(
+        default=None, description="Ordinal or volume, e.g. 36 for NeurIPS 2023, 39 for AAAI 2025."
+    )
     start: dt.date | None = Field(default=None, description="First day of the meeting (conferences).")
     end: dt.date | None = None
     proceedings: HttpUrl | None = None
@@ -190,7 +199,9 @@ class Venue(Strict):
     acronym: Name
     name: Name
     kind: VenueKind
-    aliases: list[str] = Field(default_factory=list, description="Other spellings seen in BibTeX, arXiv, DBLP, Semantic Scholar.")
+    aliases: list[str] = Field(
+        default_factory=list, description="Other spellings seen in BibTeX, arXiv, DBLP, Semantic Scholar."
+    )
     alias_patterns: list[str] = Field(
         default_factory=list,
         description="Regexes for long forms with numbers; named group 'number' (edition ordinal/volume) or 'year'.",

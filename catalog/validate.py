@@ -1,4 +1,5 @@
 """Load + run every check: the library entry point behind ``python -m catalog validate``."""
+
 from __future__ import annotations
 
 from pathlib import Path

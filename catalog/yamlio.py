@@ -7,6 +7,7 @@ keys (which YAML loaders silently collapse) are reported.
 Writing: a deterministic dump (fields in the model's declaration order, None and empty values omitted, block
 style, UTF-8, no line wrapping) so that a file written twice is identical byte for byte.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,8 +21,8 @@ try:  # the C loader is required for speed; fall back only so a broken libyaml b
     _Loader = yaml.CSafeLoader
     _Dumper = yaml.CSafeDumper
 except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader  # type: ignore[misc]
-    _Dumper = yaml.SafeDumper  # type: ignore[misc]
+    _Loader = yaml.SafeLoader  # type: ignore[assignment,misc]  # the pure-Python classes have the same API
+    _Dumper = yaml.SafeDumper  # type: ignore[assignment,misc]
 
 
 class YamlError(Exception):
@@ -78,7 +79,7 @@ def load_with_lines(text: str) -> tuple[Any, dict[str, int], list[tuple[str, int
 
 
 class _Builder:
-    def __init__(self, loader, lines: dict[str, int], dups: list[tuple[str, int]]):
+    def __init__(self, loader: _Loader, lines: dict[str, int], dups: list[tuple[str, int]]):
         self.loader = loader
         self.lines = lines
         self.dups = dups
@@ -100,9 +101,10 @@ class _Builder:
             return self.done[nid]
         if nid in self.active:
             raise YamlError("recursive alias", node.start_mark.line + 1)
+        out: Any
         if isinstance(node, yaml.MappingNode) and tag == _MAP and not any(k.tag == _MERGE for k, _ in node.value):
             self.active.add(nid)
-            out: dict = {}
+            out = {}
             lines = self.lines
             for knode, vnode in node.value:
                 if not isinstance(knode, yaml.ScalarNode):
@@ -147,11 +149,11 @@ def parse_only(text: str) -> Any:
 # ---------------------------------------------------------------------------------------------------------
 # Writing
 # ---------------------------------------------------------------------------------------------------------
-class _Dump(_Dumper):  # type: ignore[misc,valid-type]
+class _Dump(_Dumper):
     pass
 
 
-def _str_repr(dumper: yaml.Dumper, data: str) -> yaml.Node:
+def _str_repr(dumper: yaml.representer.SafeRepresenter, data: str) -> yaml.Node:
     style = "|" if "\n" in data else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 

@@ -78,7 +78,92 @@ def cmd_run(args) -> int:
         for problem in e.problems:
             _err(problem)
         return 2
+    warn_version_drift(args.recipe, path.stem)
     return _run(args, cfg, path)
+
+
+def warn_version_drift(recipe: str, preset: str) -> None:
+    """One line when the installed numerical stack differs from the one that produced the committed results of
+    ``recipe`` with ``preset`` (results/<recipe>/results.json), so the numbers may not match them."""
+    from .report import committed_results, version_drift
+    f = committed_results(recipe)
+    try:
+        doc = json.loads(f.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if doc.get("preset") == preset and (drift := version_drift(doc.get("versions", {}))):
+        print(f"warning: installed versions differ from those of {f} ({', '.join(drift)}); numbers may differ "
+              "(install with -c constraints.txt)", file=sys.stderr)
+
+
+def _writable_folder(path: Path, what: str) -> str | None:
+    """Why ``path`` cannot be (created as) a writable folder, or None. Probes by creating a file, so the answer
+    is the filesystem's own (read-only mounts, permissions), before any work is done."""
+    import tempfile
+    p = path
+    while not os.path.lexists(p) and p != p.parent:
+        p = p.parent
+    if not p.is_dir():
+        return f"{what} {path}: {p} is a file, not a folder" if p == path else \
+            f"{what} {path}: {p} is a file, so no folder can be made below it"
+    try:
+        with tempfile.TemporaryFile(dir=p):
+            pass
+    except OSError as e:
+        return f"{what} {path}: cannot write in {p} ({e.strerror})"
+    return None
+
+
+def _models(node) -> list:
+    """Every ModelConfig in a configuration (fields, lists, nested settings)."""
+    from pydantic import BaseModel
+    from .config import ModelConfig
+    if isinstance(node, ModelConfig):
+        return [node]
+    if isinstance(node, BaseModel):
+        return [m for k in type(node).model_fields for m in _models(getattr(node, k))]
+    if isinstance(node, (list, tuple)):
+        return [m for x in node for m in _models(x)]
+    return []
+
+
+def model_problem(name: str, revision: str | None) -> str | None:
+    """Why ``name`` cannot be loaded (one line), or None: it must be a packaged id, a local folder, or a model the
+    hub serves (from the local hub cache when offline)."""
+    from .models import PACKAGED
+    if name in PACKAGED or Path(name).is_dir():
+        return None
+    from huggingface_hub import constants, errors, hf_hub_download
+    from huggingface_hub.utils import logging as hf_logging
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # its retry warnings would print the same failure again, in many lines
+    try:
+        hf_hub_download(name, "config.json", revision=revision, etag_timeout=5)
+        return None
+    except Exception as e:  # any reason (invalid id, not found, no network, offline and not cached): one line
+        if constants.HF_HUB_OFFLINE:
+            why = "offline: HF_HUB_OFFLINE=1, and not in the local hub cache"
+        elif isinstance(e, (errors.RepositoryNotFoundError, errors.RevisionNotFoundError, errors.HFValidationError)):
+            why = "no such model or revision on the hub"
+        else:
+            why = "the hub could not be reached and the model is not in the local cache"
+        return (f"model {name!r} is neither packaged ({', '.join(PACKAGED)}), a local folder, nor reachable on the "
+                f"hub ({why})")
+    finally:
+        hf_logging.set_verbosity(level)
+
+
+def preflight(cfg, out: Path, cache_root: Path) -> list[str]:
+    """Everything that would fail late, checked before any work: the output and cache folders can be written,
+    and every model can be found."""
+    problems = [p for p in (_writable_folder(out, "--out"), _writable_folder(cache_root, "--cache-dir")) if p]
+    seen = set()
+    for m in _models(cfg):
+        if (m.name, m.revision) not in seen:
+            seen.add((m.name, m.revision))
+            if why := model_problem(m.name, m.revision):
+                problems.append(why)
+    return problems
 
 
 def _run(args, cfg, path: Path) -> int:
@@ -90,6 +175,11 @@ def _run(args, cfg, path: Path) -> int:
     console = Console(stderr=True)
     torch_threads(args.threads)
     cache = Cache(args.cache_dir, enabled=not args.no_cache)
+    out = Path(args.out or Path("runs") / f"{args.recipe}-{path.stem}")
+    if problems := preflight(cfg, out, cache.root):
+        for p in problems:
+            _err(p)
+        return 2
     env = Env(cache, console)
     t0 = time.perf_counter()
     ctx = Context(cfg, cache, log=env.log)
@@ -100,8 +190,8 @@ def _run(args, cfg, path: Path) -> int:
         return 2
     doc = report.summarise(res, recipe=args.recipe, preset=path.stem)
     if rank_world()[0] == 0:
-        out = Path(args.out or Path("runs") / f"{args.recipe}-{path.stem}")
-        files = report.write_all(doc, out)
+        files = report.write_all(doc, out, curves=res.curves or report.curve_rows(ctx.trained),
+                                 weak_labels=res.weak_labels)
         report.render_table(doc, Console())
         console.print(f"wrote {', '.join(str(f) for f in files)}; {time.perf_counter() - t0:.1f} s; "
                       f"cache: {len(cache.hits)} hits, {len(cache.misses)} computed ({cache.root})", highlight=False)
@@ -123,6 +213,11 @@ def cmd_show(args) -> int:
     except (OSError, json.JSONDecodeError) as e:
         _err(f"{f}: cannot read results ({e})")
         return 2
+    from .report import upgrade, version_drift
+    doc = upgrade(doc)
+    if drift := version_drift(doc.get("versions", {})):
+        print(f"warning: {f} was produced with other versions than installed ({', '.join(drift)}); a rerun may "
+              "give other numbers", file=sys.stderr)
     render_table(doc, Console())
     if doc.get("note"):
         Console().print(doc["note"], highlight=False)

@@ -17,6 +17,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .metrics import MIN_GAP
+
 __all__ = ["RecipeConfig", "ConfigError", "load_config", "apply_overrides", "TaskConfig", "LoraSpec", "ModelConfig",
            "Dtype", "TrainerConfig", "HEAD_TRAINING", "FINETUNE_TRAINING", "HeadConfig", "Prior", "ConfidenceSettings",
            "LossSpec"]
@@ -85,6 +87,8 @@ class TrainerConfig(BaseModel):
     weight_decay: float = Field(0.0, ge=0, description="decoupled AdamW weight decay")
     max_grad_norm: float | None = Field(1.0, description="gradient clipping; None disables")
     eval_every: int | None = Field(None, ge=1, description="steps between evaluations; None = once per epoch")
+    evals: int | None = Field(None, ge=1, description="evaluations per fit, evenly spaced (overrides eval_every), "
+                              "so early stopping can act however long the stage is")
     patience: int | None = Field(None, ge=1, description="evaluations without improvement before stopping")
     bf16: Literal["auto", "on", "off"] = Field(
         "auto", description="bf16 autocast of the forward pass (auto = on CUDA only); trained weights and the "
@@ -101,7 +105,7 @@ class TrainerConfig(BaseModel):
 # (full batch-ish, to near convergence) and a finetuned backbone (early stopping on the validation targets).
 HEAD_TRAINING = TrainerConfig(lr=0.03, epochs=50, batch_size=512, warmup_frac=0.05, max_grad_norm=None)
 FINETUNE_TRAINING = TrainerConfig(lr=2e-5, epochs=2, batch_size=32, warmup_frac=0.1, weight_decay=0.01,
-                                  eval_every=50, patience=4, progress=True)
+                                  evals=10, patience=4, progress=True)
 
 
 def _over(defaults: TrainerConfig, value: Any) -> Any:
@@ -167,6 +171,8 @@ class RecipeConfig(BaseModel):
     head: HeadConfig = Field(default_factory=HeadConfig, description="frozen-feature mode: heads and their L2 grid")
     finetune_trainer: TrainerConfig = Field(default_factory=lambda: FINETUNE_TRAINING.model_copy(),
                                             description="--finetune mode: how backbones are finetuned")
+    min_gap: float = Field(MIN_GAP, ge=0, le=1, description="PGR is reported only when the mean ceiling beats the "
+                           "mean weak model by this much (accuracy, and AUROC for AUROC-based PGR); else 'gap too small'")
 
     @field_validator("finetune_trainer", mode="before")
     @classmethod
@@ -245,7 +251,10 @@ def _problem(path: Path, node: yaml.Node | None, err: dict, overrides: dict[str,
 
 
 def apply_overrides(data: dict, overrides: dict[str, Any]) -> dict:
-    """Set dotted keys (``task.n_examples=600``) in a nested dict (returns a new dict)."""
+    """Set dotted keys (``task.n_examples=600``) in a nested dict (returns a new dict).
+
+    A display ``label`` belongs to the ``name`` it labels: overriding a model's name (``weak.name=gpt2``) drops
+    the preset's label beside it, unless the overrides set that label too."""
     import copy
     out = copy.deepcopy(data)
     for dotted, value in overrides.items():
@@ -256,4 +265,7 @@ def apply_overrides(data: dict, overrides: dict[str, Any]) -> dict:
             if not isinstance(cur, dict):
                 raise ConfigError(f"override {dotted}: {p} is not a mapping")
         cur[parts[-1]] = value
+        sibling = ".".join([*parts[:-1], "label"])
+        if parts[-1] == "name" and "label" in cur and sibling not in overrides:
+            del cur["label"]
     return out

@@ -9,6 +9,7 @@ device), the ranks exchange their parts, and rank 0 alone writes the cache entry
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
 import torch
 
@@ -37,6 +38,13 @@ def _count_params(body, layers: int | None) -> int:
     return total - sum(p.numel() for blk in list(blocks)[layers:] for p in blk.parameters())
 
 
+def _bar_label(name: str, depths: list[int | None]) -> str:
+    """The progress bar of one shared pass: the backbone and every depth it serves, never one config's label."""
+    shown = ", ".join("all" if d is None else str(d) for d in depths)
+    return f"features {Path(name).name or name} (layers {shown})" if len(depths) > 1 else \
+        f"features {Path(name).name or name}" + ("" if depths[0] is None else f" (layers {depths[0]})")
+
+
 @torch.inference_mode()
 def _run(cfgs: list[ModelConfig], texts: list[str], log=None) -> dict[int, dict]:
     """One pass of the deepest requested depth; returns {position in cfgs: {"x", "params"}}."""
@@ -55,7 +63,7 @@ def _run(cfgs: list[ModelConfig], texts: list[str], log=None) -> dict[int, dict]
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))[rank::world]  # this rank's share
     outs: dict[int, list[torch.Tensor]] = defaultdict(list)
     from tqdm.auto import tqdm
-    bar = tqdm(range(0, len(order), base.batch_size), desc=f"features {base.display()}", leave=False,
+    bar = tqdm(range(0, len(order), base.batch_size), desc=_bar_label(base.name, depths), leave=False,
                dynamic_ncols=True, disable=rank != 0)
     for start in bar:
         chunk = [texts[i] for i in order[start : start + base.batch_size]]

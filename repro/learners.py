@@ -107,7 +107,8 @@ class HeadLearner:
         def predict(index):
             with torch.no_grad():
                 return torch.softmax(head({"x": self.x[index]}), -1)[:, 1]
-        return Fitted(predict, {"l2": l2, "val_score": score, "best_step": res.best_step, "steps": res.steps})
+        return Fitted(predict, {"l2": l2, "val_score": score, "best_step": res.best_step, "steps": res.steps,
+                                "history": res.history})
 
 
 class FinetuneLearner:
@@ -153,4 +154,4 @@ class FinetuneLearner:
             return torch.softmax(logits, -1)[:, 1]
         return Fitted(predict, {"best_step": res.best_step, "steps": res.steps, "val_score": res.best_score,
                                 "trained_steps": res.trained_steps, "ckpt_bytes": res.ckpt_bytes,
-                                "tokens": res.tokens})
+                                "tokens": res.tokens, "history": res.history})

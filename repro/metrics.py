@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy import stats
 
 __all__ = [
     "MIN_GAP",
@@ -53,6 +52,8 @@ def accuracy(prob_pos, labels) -> float:
 
 def auroc(scores, labels) -> float:
     """Area under the ROC curve (Mann-Whitney U / (n_pos * n_neg), ties count half); NaN if a class is missing."""
+    from scipy import stats  # imported on use: the config imports MIN_GAP and must stay light
+
     s, y = _np(scores), _np(labels) > 0.5
     if y.all() or not y.any():
         return float("nan")
@@ -143,6 +144,8 @@ def pgr_summary(
     point = pgr(float(np.mean(w)), float(np.mean(s)), float(np.mean(c)), min_gap) if len(w) else float("nan")
     lo = hi = float("nan")
     if len(w) >= 2 and not np.isnan(point) and np.ptp(np.stack([w, s, c]), axis=1).any():
+        from scipy import stats
+
         res = stats.bootstrap(
             (w, s, c),
             _ratio,

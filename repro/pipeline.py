@@ -63,6 +63,7 @@ class Context:
         self._task = task
         self._task_fp: str | None = None
         self._features: dict[str, dict] = {}
+        self.trained: dict[str, dict] = {}  # stage key -> {"stage", "model", "seed", "history"}: the run's curves
 
     @property
     def finetune(self) -> TrainerConfig | None:
@@ -135,5 +136,7 @@ class Context:
             return {"prob": prob, "info": fitted.info}
 
         out = self.cache.stage(stage.split("/")[0], key, compute)
+        self.trained.setdefault(key, {"stage": stage, "model": cfg.display(), "seed": seed,
+                                      "history": out["info"].get("history", [])})
         self.cache.drop_checkpoint(key)  # the result is stored (or not wanted): the resumable state is not needed
         return Stage(key, out["prob"], out["info"])

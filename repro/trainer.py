@@ -224,7 +224,8 @@ class Trainer:
                                 "history": history}, f)
                 written += ckpt.stat().st_size
 
-        eval_every = cfg.eval_every or per_epoch
+        eval_every = max(1, total // cfg.evals) if cfg.evals else (cfg.eval_every or per_epoch)
+        run_loss, run_steps = 0.0, 0  # training loss since the last record of the history
         micro = cfg.grad_accum
         bar = None
         if cfg.progress and self.is_main:
@@ -288,14 +289,18 @@ class Trainer:
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(loss=f"{total_loss:.4f}")
-                at_eval = evaluate is not None and (state.step % eval_every == 0 or state.step == total)
+                run_loss, run_steps = run_loss + total_loss, run_steps + 1
+                at_mark = state.step % eval_every == 0 or state.step == total
+                at_eval = evaluate is not None and at_mark
+                if at_mark:  # the curve: mean training loss since the last mark, plus the evaluation if any
+                    metrics = {"step": state.step, "train_loss": run_loss / run_steps}
+                    run_loss, run_steps = 0.0, 0
+                    history.append(metrics)
                 if at_eval:
                     model.eval()
                     with torch.no_grad(), self._autocast():
-                        metrics = dict(evaluate(model))
+                        metrics.update(evaluate(model))
                     model.train()
-                    metrics["step"] = state.step
-                    history.append(metrics)
                     score = float(metrics["score"])
                     if best_score is None or score > best_score:
                         best_score, best_step, bad = score, state.step, 0

@@ -1,4 +1,5 @@
 """Shared pytest hooks."""
+
 from __future__ import annotations
 
 

@@ -1,5 +1,6 @@
 """atomicio: the one atomic-write helper. File modes as a plain open() gives them, and a process killed with
 SIGKILL mid-write leaves the old file intact and no temporary file behind."""
+
 from __future__ import annotations
 
 import os
@@ -69,10 +70,9 @@ def test_text_and_bytes_are_written_exactly(tmp_path, variant):
 def test_an_exception_while_writing_keeps_the_old_file(tmp_path, variant):
     path = tmp_path / "data.json"
     path.write_text("old\n")
-    with pytest.raises(RuntimeError):
-        with atomicio.atomic_open(path) as fh:
-            fh.write("half")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), atomicio.atomic_open(path) as fh:
+        fh.write("half")
+        raise RuntimeError("boom")
     assert path.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["data.json"]
 
@@ -106,8 +106,13 @@ def test_sigkill_mid_write_leaves_old_file_and_no_litter(tmp_path, variant, wher
     target = folder / "results.md"
     target.write_text("old content\n")
     script = CHILD.format(named=variant == "named")
-    proc = subprocess.Popen([sys.executable, "-c", script, str(target), where], cwd=REPO,
-                            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(target), where],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     try:
         assert proc.stdout.readline() == "ready\n"
         proc.send_signal(signal.SIGKILL)

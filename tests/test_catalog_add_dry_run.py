@@ -1,5 +1,6 @@
 """`python -m catalog add --dry-run`: shows exactly the entry a real `add` would write, and writes nothing; the real
 `add` writes it with normal permissions."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """arXiv intake against recorded real API replies (tests/fixtures/arxiv), served to the `arxiv` client
 through a fake requests session: no network."""
+
 from __future__ import annotations
 
 import json
@@ -9,13 +10,13 @@ from urllib.parse import parse_qs, urlparse
 import arxiv
 import pytest
 import yaml
+from test_catalog_checks import make_root
 
 from catalog.__main__ import main as cli_main
 from catalog.commands import add
 from catalog.load import load_catalog
 from catalog.sources import IntakeError
 from catalog.sources import arxiv as src
-from test_catalog_checks import make_root
 
 FIX = Path(__file__).parent / "fixtures" / "arxiv"
 
@@ -129,7 +130,7 @@ def test_comment_under_review_is_no_venue(tmp_path):
 
 
 def test_unknown_and_malformed_ids():
-    with pytest.raises(IntakeError, match="arXiv has no paper 0000.0000"):
+    with pytest.raises(IntakeError, match=r"arXiv has no paper 0000\.0000"):
         src.fetch("0000.0000", client())
     with pytest.raises(IntakeError, match="HTTP 400"):
         src.fetch("abc", client())
@@ -140,7 +141,7 @@ def test_cli_add_arxiv(tmp_path, capsys, monkeypatch):
     root = make_root(tmp_path)
     papers = root / "papers"
     rc = add.main(["arxiv:2104.12255", "arxiv:0000.0000", "not-an-id", "--papers", str(papers)], client=client())
-    out, err = capsys.readouterr()
+    _out, err = capsys.readouterr()
     assert rc == 1
     assert "arXiv has no paper 0000.0000" in err and "'not-an-id' is not an arXiv id" in err
     data = yaml.safe_load((papers / "nguyen20210.yaml").read_text())

@@ -1,5 +1,6 @@
 """Every validator rule: a failing fixture (tests/fixtures/catalog/cases.yaml applied to good/) and the
 passing catalog good/. The check registry is derived from the package and tested both ways."""
+
 from __future__ import annotations
 
 import copy
@@ -128,7 +129,9 @@ def test_a_check_added_to_the_package_runs_without_registration(tmp_path, monkey
         "def check_probe(cat):\n"
         "    return [e.problem('title', 'warning', 'probe', 'seen') for e in cat.entries[:1]]\n"
         "def helper(cat):\n"
-        "    raise AssertionError('not a check')\n", encoding="utf-8")
+        "    raise AssertionError('not a check')\n",
+        encoding="utf-8",
+    )
     monkeypatch.setattr(checks, "__path__", [*checks.__path__, str(tmp_path)])
     try:
         cat = load_catalog(make_root(tmp_path / "repo"))
@@ -142,13 +145,17 @@ def test_a_check_added_to_the_package_runs_without_registration(tmp_path, monkey
 def test_problems_carry_line_numbers(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     root = make_root(tmp_path)
-    apply_case(root, {"base": "burns2023weak", "set": {"venue.booktitle": "ICML", "authors.2": "Jan Hendrik Kirchner "}})
+    apply_case(
+        root, {"base": "burns2023weak", "set": {"venue.booktitle": "ICML", "authors.2": "Jan Hendrik Kirchner "}}
+    )
     cat = load_catalog(root)
     [p] = [p for p in cat.problems if p.code == "schema-unknown-field"]
     text = (root / "papers" / "burns2023weak.yaml").read_text().splitlines()
     assert "booktitle" in text[p.line - 1]
     assert p.field == "venue.booktitle"
-    assert p.format().startswith(f"catalog/papers/burns2023weak.yaml:{p.line}: error schema-unknown-field venue.booktitle: ")
+    assert p.format().startswith(
+        f"catalog/papers/burns2023weak.yaml:{p.line}: error schema-unknown-field venue.booktitle: "
+    )
     # the entry failed the schema, so it is not in entries
     assert "burns2023weak" not in {e.paper.key for e in cat.entries}
 

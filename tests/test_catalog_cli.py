@@ -1,4 +1,5 @@
 """python -m catalog validate / build / export / add: exit codes and output formats."""
+
 from __future__ import annotations
 
 import json
@@ -9,10 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_catalog_checks import apply_case, make_root
 
 from catalog import build, render
 from catalog.__main__ import main
-from test_catalog_checks import apply_case, make_root
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -61,7 +62,8 @@ def test_unknown_command():
 def _repo(tmp_path: Path) -> Path:
     root = make_root(tmp_path)
     (tmp_path / "README.md").write_text(
-        "# Title\n\nintro\n\n<!-- BEGIN GENERATED: papers -->\nold\n<!-- END GENERATED: papers -->\n\ntail\n", encoding="utf-8"
+        "# Title\n\nintro\n\n<!-- BEGIN GENERATED: papers -->\nold\n<!-- END GENERATED: papers -->\n\ntail\n",
+        encoding="utf-8",
     )
     return root
 

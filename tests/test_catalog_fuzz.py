@@ -1,33 +1,97 @@
 """Malformed YAML and BibTeX give Problems / one-line errors, never a traceback."""
+
 from __future__ import annotations
 
 import string
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_catalog_checks import FIX, make_root
 
 from catalog.checks import run_checks
-from catalog.load import load_catalog, load_entry
-from catalog.problems import Problem
 from catalog.commands import add
 from catalog.entries import to_yaml
+from catalog.load import load_catalog, load_entry
+from catalog.problems import Problem
 from catalog.schema import Paper
 from catalog.sources import bibtex
 from catalog.yamlio import load_with_lines
-from test_catalog_checks import FIX, make_root
 
 GOOD = (FIX / "good" / "burns2023weak.yaml").read_text(encoding="utf-8")
 YAML_BITS = st.sampled_from(
-    ["key:", " ", "\n", "- ", ":", "[", "]", "{", "}", "'", '"', "&a", "*a", "!!python/object", "\t", "#", "?",
-     "year: 2023", "venue:\n  id: icml", "authors: []", "title: x", "2023-02-30", "%YAML 1.1\n---\n", "---", "...",
-     "\x00", "\ufeff", "é", "@", "|", ">", "\\", "!", "%"]
+    [
+        "key:",
+        " ",
+        "\n",
+        "- ",
+        ":",
+        "[",
+        "]",
+        "{",
+        "}",
+        "'",
+        '"',
+        "&a",
+        "*a",
+        "!!python/object",
+        "\t",
+        "#",
+        "?",
+        "year: 2023",
+        "venue:\n  id: icml",
+        "authors: []",
+        "title: x",
+        "2023-02-30",
+        "%YAML 1.1\n---\n",
+        "---",
+        "...",
+        "\x00",
+        "\ufeff",
+        "é",
+        "@",
+        "|",
+        ">",
+        "\\",
+        "!",
+        "%",
+    ]
 )
 BIB_BITS = st.sampled_from(
-    ["@article{", "@inproceedings{", "@misc{", "x2024y,", "}", "{", "title = ", "author = ", "year = ",
-     "booktitle = ", "journal = ", "doi = ", "eprint = ", "{ICML} 2024", "NeurIPS", "\\'e", "{\\\"u}", " and ",
-     ",", "\"", "=", "\n", " ", "@string{a = {b}}", "#", "%", "10.1609/aaai.v39i1.1", "2401.00001", "Juki{\\'c}",
-     "Last, First", "@comment{", "\\", "$x$"]
+    [
+        "@article{",
+        "@inproceedings{",
+        "@misc{",
+        "x2024y,",
+        "}",
+        "{",
+        "title = ",
+        "author = ",
+        "year = ",
+        "booktitle = ",
+        "journal = ",
+        "doi = ",
+        "eprint = ",
+        "{ICML} 2024",
+        "NeurIPS",
+        "\\'e",
+        '{\\"u}',
+        " and ",
+        ",",
+        '"',
+        "=",
+        "\n",
+        " ",
+        "@string{a = {b}}",
+        "#",
+        "%",
+        "10.1609/aaai.v39i1.1",
+        "2401.00001",
+        "Juki{\\'c}",
+        "Last, First",
+        "@comment{",
+        "\\",
+        "$x$",
+    ]
 )
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -58,7 +122,7 @@ def test_mutated_entry_in_catalog_never_raises(tmp_path_factory, pos, cut, inser
     tmp = tmp_path_factory.mktemp("m")
     root = make_root(tmp)
     path = root / "papers" / "burns2023weak.yaml"
-    path.write_bytes((GOOD[:pos] + insert + GOOD[pos + cut:]).encode("utf-8", errors="replace"))
+    path.write_bytes((GOOD[:pos] + insert + GOOD[pos + cut :]).encode("utf-8", errors="replace"))
     cat = load_catalog(root)
     _check_problems(cat.problems)
     _check_problems(run_checks(cat))
@@ -104,16 +168,32 @@ def test_non_utf8_bibtex(tmp_path):
     assert cand.error and "cannot read" in cand.error
 
 
-FIELD_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), max_codepoint=0x2FFF), min_size=1, max_size=40)
+FIELD_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), max_codepoint=0x2FFF), min_size=1, max_size=40
+)
 
 
 @SETTINGS
-@given(FIELD_TEXT, st.lists(FIELD_TEXT, min_size=1, max_size=4), st.sampled_from(
-    ["ICML 2024", "Advances in Neural Information Processing Systems 36", "Findings of the Association for "
-     "Computational Linguistics: EMNLP 2024", "CoRR", "Unknown Venue 2024", ""]), st.integers(1900, 2100))
+@given(
+    FIELD_TEXT,
+    st.lists(FIELD_TEXT, min_size=1, max_size=4),
+    st.sampled_from(
+        [
+            "ICML 2024",
+            "Advances in Neural Information Processing Systems 36",
+            "Findings of the Association for Computational Linguistics: EMNLP 2024",
+            "CoRR",
+            "Unknown Venue 2024",
+            "",
+        ]
+    ),
+    st.integers(1900, 2100),
+)
 def test_structured_bibtex_entries(title, authors, booktitle, year):
-    text = (f"@inproceedings{{k,\n  title = {{{title}}},\n  author = {{{' and '.join(authors)}}},\n"
-            f"  booktitle = {{{booktitle}}},\n  year = {{{year}}},\n  eprint = {{2401.00001}}\n}}\n")
+    text = (
+        f"@inproceedings{{k,\n  title = {{{title}}},\n  author = {{{' and '.join(authors)}}},\n"
+        f"  booktitle = {{{booktitle}}},\n  year = {{{year}}},\n  eprint = {{2401.00001}}\n}}\n"
+    )
     cands = bibtex.to_candidates(bibtex.parse(text), _cat(), "fuzz.bib")
     for cand in cands:
         assert (cand.paper is None) != (cand.error is None)

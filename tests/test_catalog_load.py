@@ -1,4 +1,5 @@
 """Loading: YAML with line numbers (same data as yaml.safe_load), registries, the entry writer."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -6,12 +7,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_catalog_checks import FIX, make_root
 
 from catalog.entries import make_key, to_yaml, unique_key
 from catalog.load import SCHEMA_COMMENT, load_catalog, load_entry
 from catalog.problems import Problem
 from catalog.yamlio import YamlError, atomic_write, line_for, load_with_lines
-from test_catalog_checks import FIX, make_root
 
 
 @pytest.mark.parametrize(
@@ -30,7 +31,7 @@ def test_same_data_as_safe_load(text):
 
 
 def test_lines_and_duplicates():
-    data, lines, dups = load_with_lines("a: 1\nb:\n  c: [1, 2]\n  d:\n  - x\n  - y: 2\na: 3\n")
+    _data, lines, dups = load_with_lines("a: 1\nb:\n  c: [1, 2]\n  d:\n  - x\n  - y: 2\na: 3\n")
     assert lines["b.c"] == 3 and lines["b.d.1"] == 6 and lines["b.d.1.y"] == 6
     assert dups == [("a", 7)]
     assert line_for(lines, "b.d.1.missing") == 6 and line_for(lines, "zzz") is None
@@ -45,9 +46,9 @@ def test_bad_yaml_is_one_line_error(text):
 
 def test_billion_laughs_is_fast():
     doc = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi")
+        f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True)
     )
-    data, lines, _ = load_with_lines(doc)
+    _data, lines, _ = load_with_lines(doc)
     assert len(lines) < 200  # shared nodes are walked once
 
 
@@ -64,8 +65,15 @@ def test_load_entry_problems(tmp_path):
 def test_problem_format_and_dict():
     p = Problem("k2024x", "catalog/papers/k2024x.yaml", 7, "venue.id", "error", "venue-unknown", "unknown venue 'x'")
     assert p.format() == "catalog/papers/k2024x.yaml:7: error venue-unknown venue.id: unknown venue 'x'"
-    assert p.to_dict() == {"key": "k2024x", "file": "catalog/papers/k2024x.yaml", "line": 7, "field": "venue.id",
-                           "severity": "error", "code": "venue-unknown", "message": "unknown venue 'x'"}
+    assert p.to_dict() == {
+        "key": "k2024x",
+        "file": "catalog/papers/k2024x.yaml",
+        "line": 7,
+        "field": "venue.id",
+        "severity": "error",
+        "code": "venue-unknown",
+        "message": "unknown venue 'x'",
+    }
 
 
 def test_catalog_sorted_and_registries(tmp_path):
@@ -183,8 +191,9 @@ def test_an_over_indented_author_is_flagged_at_its_line(tmp_path, monkeypatch):
     path = root / "papers" / "burns2023weak.yaml"
     text = path.read_text(encoding="utf-8")
     assert "- Collin Burns\n- Pavel Izmailov\n" in text
-    path.write_text(text.replace("- Collin Burns\n- Pavel Izmailov\n", "- Collin Burns\n  - Pavel Izmailov\n"),
-                    encoding="utf-8")
+    path.write_text(
+        text.replace("- Collin Burns\n- Pavel Izmailov\n", "- Collin Burns\n  - Pavel Izmailov\n"), encoding="utf-8"
+    )
     cat = load_catalog(root)
     [e] = [e for e in cat.entries if e.paper.key == "burns2023weak"]
     assert e.paper.authors[0] == "Collin Burns - Pavel Izmailov"  # what YAML makes of it

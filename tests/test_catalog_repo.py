@@ -1,5 +1,6 @@
 """The repository itself: its catalog validates without errors and every generated file (README tables,
 docs pages, catalog/schema.json) is current, run exactly as CI and the pre-commit hook run them."""
+
 from __future__ import annotations
 
 import subprocess
@@ -12,8 +13,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _catalog(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "catalog", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "catalog", *args], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_the_real_catalog_validates():
@@ -29,6 +31,10 @@ def test_generated_files_of_the_real_repo_are_current():
 
 
 def test_registry_files_point_editors_at_the_schema():
-    for name, ref in (("venues.yaml", "VenueRegistry"), ("topics.yaml", "TopicRegistry"), ("unresolved.yaml", "UnresolvedList")):
+    for name, ref in (
+        ("venues.yaml", "VenueRegistry"),
+        ("topics.yaml", "TopicRegistry"),
+        ("unresolved.yaml", "UnresolvedList"),
+    ):
         first = (PACKAGE_DIR / name).read_text(encoding="utf-8").splitlines()[0]
         assert first == f"# yaml-language-server: $schema=schema.json#/$defs/{ref}"

@@ -1,5 +1,6 @@
 """The venue registry: it validates, and its aliases, patterns and DOI rules map what BibTeX, DBLP, arXiv
 and Semantic Scholar print to venue + edition."""
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,40 @@ def ix(cat):
 def test_registry_loads_clean(cat):
     registry_problems = [p for p in cat.problems if p.key is None]
     assert registry_problems == []
-    required = ("arxiv neurips icml iclr acl emnlp naacl coling eacl aacl aaai ijcai cvpr iccv eccv tmlr jmlr colm "
-                "aistats colt uai kdd www ieee-access spie-mi tacl icassp miccai corl nature ieee-tpami tnnls").split()
+    required = [
+        "arxiv",
+        "neurips",
+        "icml",
+        "iclr",
+        "acl",
+        "emnlp",
+        "naacl",
+        "coling",
+        "eacl",
+        "aacl",
+        "aaai",
+        "ijcai",
+        "cvpr",
+        "iccv",
+        "eccv",
+        "tmlr",
+        "jmlr",
+        "colm",
+        "aistats",
+        "colt",
+        "uai",
+        "kdd",
+        "www",
+        "ieee-access",
+        "spie-mi",
+        "tacl",
+        "icassp",
+        "miccai",
+        "corl",
+        "nature",
+        "ieee-tpami",
+        "tnnls",
+    ]
     assert set(required) <= set(cat.venues)
 
 
@@ -49,10 +82,19 @@ def test_patterns_compile_and_number_groups_have_editions(cat):
     [
         ("Advances in Neural Information Processing Systems 36", ("neurips", 2023, "main")),
         ("Proceedings of the 40th International Conference on Machine Learning", ("icml", 2023, "main")),
-        ("Proceedings of the 36th International Conference on Machine Learning, ICML 2019, 9-15 June 2019, Long Beach", ("icml", 2019, "main")),
-        ("International Conference on Machine Learning, {ICML} 2022, 17-23 July 2022, Baltimore", ("icml", 2022, "main")),
+        (
+            "Proceedings of the 36th International Conference on Machine Learning, ICML 2019, 9-15 June 2019, Long Beach",
+            ("icml", 2019, "main"),
+        ),
+        (
+            "International Conference on Machine Learning, {ICML} 2022, 17-23 July 2022, Baltimore",
+            ("icml", 2022, "main"),
+        ),
         ("Findings of the Association for Computational Linguistics: EMNLP 2024", ("emnlp", 2024, "findings")),
-        ("The Twelfth International Conference on Learning Representations, {ICLR} 2024, Vienna, Austria", ("iclr", 2024, "main")),
+        (
+            "The Twelfth International Conference on Learning Representations, {ICLR} 2024, Vienna, Austria",
+            ("iclr", 2024, "main"),
+        ),
         ("International Conference on Learning Representations", ("iclr", None, "main")),
         ("NIPS", ("neurips", None, "main")),
         ("ArXiv", ("arxiv", None, "preprint")),
@@ -63,7 +105,10 @@ def test_patterns_compile_and_number_groups_have_editions(cat):
         ("ICLR 2024", ("iclr", 2024, "main")),
         ("2024 ICLR", ("iclr", 2024, "main")),
         ("2023 IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)", ("cvpr", 2023, "main")),
-        ("Proceedings of the 2023 Conference on Empirical Methods in Natural Language Processing", ("emnlp", 2023, "main")),
+        (
+            "Proceedings of the 2023 Conference on Empirical Methods in Natural Language Processing",
+            ("emnlp", 2023, "main"),
+        ),
         ("Medical Imaging 2025: Digital and Computational Pathology", ("spie-mi", 2025, "main")),
         ("IEEE Access", ("ieee-access", None, "journal")),
         ("Computer Vision – ECCV 2024", ("eccv", 2024, "main")),

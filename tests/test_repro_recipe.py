@@ -4,6 +4,7 @@ import dataclasses
 import json
 import os
 import shutil
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -19,17 +20,10 @@ from repro.recipes.burns2023 import recipe as burns2023
 
 pytestmark = pytest.mark.slow
 
-SMALL = """\
-task: {name: rotten_tomatoes, n_examples: 900}
-seeds: 2
-weak: {name: minilm-l6, layers: 1, label: "MiniLM[:1]"}
-strong: {name: minilm-l6, label: MiniLM-L6}
-ladder: [{name: minilm-l6, layers: 3, label: "MiniLM[:3]"}]
-methods: [naive_hard, naive_soft, confidence, bootstrap, oracle_stop]
-head:
-  l2_grid: [0.1, 1.0]
-  trainer: {lr: 0.01, epochs: 12, batch_size: 64, warmup_frac: 0.05, patience: 4, max_grad_norm: null}
-"""
+FIXTURES = Path(__file__).parent / "fixtures" / "repro"
+SMALL = (FIXTURES / "burns2023-small.yaml").read_text()
+REFERENCE = FIXTURES / "burns2023-small.json"  # its committed numbers (python tools/update_repro_reference.py)
+TOLERANCE = 0.01  # accuracy, absolute: 1 point, a few of ~300 test examples; same install -> identical
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +43,28 @@ def test_run_writes_results_table_and_plot(small, capsys):
     assert set(doc["methods"]) == {"naive_hard", "naive_soft", "confidence", "bootstrap", "oracle_stop"}
     assert doc["methods"]["oracle_stop"]["oracle"] is True
     for m in doc["methods"].values():
-        assert len(m["student"]["per_seed"]) == 2 and m["pgr"]["mean"] is not None
+        assert len(m["student"]["per_seed"]) == 2 and len(m["pgr"]["per_seed"]) == 2
         assert 0.4 < m["student"]["mean"] < 1.0
-        w, c, s = m["weak"]["per_seed"], m["ceiling"]["per_seed"], m["student"]["per_seed"]
-        assert m["pgr"]["per_seed"] == pytest.approx([(si - wi) / (ci - wi) for wi, ci, si in zip(w, c, s)], rel=0.01, abs=2e-3)
-    assert doc["ceiling"]["mean"] > 0.6 and doc["config"]["seeds"] == 2 and "torch" in doc["versions"]
+        w, c, s = (sum(m[k]["per_seed"]) / 2 for k in ("weak", "ceiling", "student"))
+        if c - w >= doc["config"]["min_gap"]:  # PGR of the mean accuracies, not the mean of per-seed PGRs
+            assert m["pgr"]["pgr_of_means"] == pytest.approx((s - w) / (c - w), abs=2e-3)
+        else:
+            assert m["pgr"]["gap_too_small"] and m["pgr"]["pgr_of_means"] is None
+        assert m["auroc_pgr"] is not None and len(m["auroc"]["per_seed"]) == 2
+    assert len(doc["weak_auroc"]["per_seed"]) == 2 and len(doc["ceiling_auroc"]["per_seed"]) == 2
+    assert doc["ceiling"]["mean"] > 0.6 and doc["config"]["seeds"] == 2
+    assert {"torch", "transformers", "tokenizers", "numpy", "scipy", "peft"} <= set(doc["versions"])
     assert [r["model"] for r in doc["ladder"]] == ["MiniLM[:3]", "MiniLM-L6"]
     md = (out / "results.md").read_text()
     assert md.startswith("| model / method") and "naive_soft" in md and not md.startswith("#")
+    assert "mean test accuracies over the 2 seeds" in md and "bootstrap" in md
+    curves = [json.loads(line) for line in (out / "curves.jsonl").read_text().splitlines()]
+    assert {"weak", "ceiling", "student"} <= {r["stage"] for r in curves}
+    assert all(r["train_loss"] is not None and r["step"] >= 1 for r in curves)
+    assert any("naive_soft" in r.get("methods", []) for r in curves)
+    labels = [json.loads(line) for line in (out / "weak_labels.jsonl").read_text().splitlines()]
+    assert {r["split"] for r in labels} == {"b_train", "b_val"} and {r["seed"] for r in labels} == {0, 1}
+    assert all(0 <= r["soft"] <= 1 and r["text"] and len(r["text_id"]) == 16 for r in labels)
     assert (out / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["show", str(out)]) == 0
     assert "confidence" in capsys.readouterr().out
@@ -122,3 +130,36 @@ def test_students_never_see_ground_truth_of_half_b(small, tmp_path):
     assert got["ceiling"]["acc"] < ref["ceiling"]["acc"] - 0.2  # trained on flipped labels
     for m in ("naive_hard", "naive_soft", "confidence", "bootstrap"):
         assert got["methods"][m] == ref["methods"][m], m
+
+
+def test_small_run_matches_its_committed_reference_numbers(small):
+    """The numbers of a fixed small preset stay those committed in tests/fixtures/repro/burns2023-small.json
+    (within TOLERANCE): a change that moves results must say so by regenerating that file."""
+    root, preset, cache, out = small
+    doc = json.loads((out / "results.json").read_text())
+    ref = json.loads(REFERENCE.read_text())
+    got = {"weak": doc["weak"]["per_seed"], "ceiling": doc["ceiling"]["per_seed"],
+           **{m: v["student"]["per_seed"] for m, v in doc["methods"].items()}}
+    want = {"weak": ref["weak"], "ceiling": ref["ceiling"], **ref["students"]}
+    assert set(got) == set(want)
+    far = {k: (g, want[k]) for k, g in got.items() if g != pytest.approx(want[k], abs=TOLERANCE)}
+    assert not far, (f"numbers moved beyond {TOLERANCE} from {REFERENCE.name} (got, reference): {far}; if "
+                     f"intended, run python tools/update_repro_reference.py and commit it")
+
+
+def test_coinciding_methods_are_reported_once(small, tmp_path, capsys):
+    """With a balanced prior, confidence and confidence_balanced are one stage; without intermediate rungs,
+    bootstrap is naive_soft. Each is printed once, and the results say which coincide."""
+    root, preset, cache, out = small
+    p = tmp_path / "balanced.yaml"
+    p.write_text(SMALL.replace("methods: [naive_hard, naive_soft, confidence, bootstrap, oracle_stop]",
+                               "methods: [naive_soft, confidence, confidence_balanced, bootstrap]\n"
+                               "confidence: {prior: balanced}\nladder: []").replace(
+        'ladder: [{name: minilm-l6, layers: 3, label: "MiniLM[:3]"}]\n', ""))
+    assert main(["run", "burns2023", "--preset", str(p), "--out", str(tmp_path / "o"), "--cache-dir", str(cache)]) == 0
+    doc = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert set(doc["methods"]) == {"naive_soft", "confidence"}
+    assert doc["coincide"] == {"confidence_balanced": "confidence", "bootstrap": "naive_soft"}
+    table = capsys.readouterr().out
+    assert "confidence_balanced" not in table
+    assert "confidence_balanced is the same training stage as confidence" in (tmp_path / "o" / "results.md").read_text()

@@ -2,6 +2,7 @@
 entry has its page and is in the search index, internal links resolve, nothing is loaded from a third-party
 host; then drive it in Debian's Chromium (search, paper page with BibTeX, papers-table filters, no console
 errors, no request leaving localhost). Screenshots go to tests/artifacts/ (ignored by git)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -11,7 +12,6 @@ import http.server
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -32,14 +32,24 @@ FIXTURE = REPO / "tests" / "fixtures" / "site"
 CHROMIUM = Path(os.environ.get("W2S_CHROMIUM", "/usr/bin/chromium"))  # Debian's; the variable is for tests
 ENABLE_CHROMIUM = "sudo apt-get install chromium"
 ARTIFACTS = REPO / "tests" / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 def mkdocs_build(cfg: Path, out: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(cfg), "-d", str(out)],
-                          capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(cfg), "-d", str(out)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        timeout=300,
+    )
 
 
 @dataclass
@@ -115,7 +125,7 @@ def test_topic_venue_and_other_pages_exist(sites, name):
 class _Refs(HTMLParser):
     """Collects (tag, attribute, value) of every URL-valued attribute."""
 
-    ATTRS = {"href", "src", "srcset", "poster", "data", "action"}
+    ATTRS = frozenset({"href", "src", "srcset", "poster", "data", "action"})
 
     def __init__(self):
         super().__init__()
@@ -141,12 +151,19 @@ def test_no_third_party_assets(sites, name):
     for page in built.rglob("*.html"):
         for tag, attr, val in _refs(page):
             is_asset = tag in ("script", "img", "iframe", "source", "video", "audio", "embed", "object") or (
-                tag == "link" and attr == "href")
-            if is_asset and re.match(r"^(https?:)?//", val) and urlsplit(val).hostname not in ("localhost", "127.0.0.1"):
+                tag == "link" and attr == "href"
+            )
+            if (
+                is_asset
+                and re.match(r"^(https?:)?//", val)
+                and urlsplit(val).hostname not in ("localhost", "127.0.0.1")
+            ):
                 bad.append(f"{page.relative_to(built)}: <{tag} {attr}={val}>")
     for css in built.rglob("*.css"):
-        for m in re.finditer(r"url\(\s*['\"]?((?:https?:)?//[^'\")]+)|@import\s+['\"]((?:https?:)?//[^'\"]+)",
-                             css.read_text(encoding="utf-8")):
+        for m in re.finditer(
+            r"url\(\s*['\"]?((?:https?:)?//[^'\")]+)|@import\s+['\"]((?:https?:)?//[^'\"]+)",
+            css.read_text(encoding="utf-8"),
+        ):
             bad.append(f"{css.relative_to(built)}: {m.group(0)}")
     for js in built.rglob("*.js"):
         text = js.read_text(encoding="utf-8")
@@ -162,7 +179,7 @@ def test_internal_links_resolve(sites, name):
     broken = []
     for page in built.rglob("*.html"):
         rel_url = "/" + page.relative_to(built).as_posix()
-        for tag, attr, val in _refs(page):
+        for _tag, attr, val in _refs(page):
             if attr == "srcset" or re.match(r"^[a-z][a-z0-9+.-]*:|^//|^#", val, re.I):
                 continue
             path = unquote(urlsplit(urljoin(rel_url, val)).path)
@@ -187,7 +204,10 @@ def test_special_characters_render_exactly(sites):
         p = e.paper
         title = " ".join(p.title.split())
         page = (b.site / "papers" / p.key / "index.html").read_text(encoding="utf-8")
-        assert _text(re.search(r"<title>(.*?)</title>", page, re.S).group(1)) == f"{title} - Awesome Weak-to-Strong Generalization"
+        assert (
+            _text(re.search(r"<title>(.*?)</title>", page, re.S).group(1))
+            == f"{title} - Awesome Weak-to-Strong Generalization"
+        )
         assert _text(re.search(r"<h1[^>]*>(.*?)<a class=\"headerlink\"", page, re.S).group(1)) == title
         assert _text(re.search(r'<p class="w2s-authors-line">(.*?)</p>', page, re.S).group(1)) == ", ".join(p.authors)
         assert _text(re.search(rf'<a href="{p.key}/">(.*?)</a>', papers_table, re.S).group(1)) == title
@@ -228,8 +248,10 @@ def require_chromium() -> Path:
     in a banner at the end of the run, naming the command that enables the test."""
     if CHROMIUM.exists():
         return CHROMIUM
-    msg = (f"Chromium not found at {CHROMIUM}: the site's real-browser tests cannot run. "
-           f"Enable them with `{ENABLE_CHROMIUM}` (Debian/Ubuntu; .ci/run does this)")
+    msg = (
+        f"Chromium not found at {CHROMIUM}: the site's real-browser tests cannot run. "
+        f"Enable them with `{ENABLE_CHROMIUM}` (Debian/Ubuntu; .ci/run does this)"
+    )
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{msg}. Under CI a missing Chromium is a failure.", pytrace=False)
     pytest.skip(msg)
@@ -303,8 +325,9 @@ def test_browser_search_paper_page_and_filters(sites, name):
             tid = paper.topics[0] if paper.topics else None
             if tid:
                 page.select_option("select[name='topic']", tid)
-                under = [e for e in cat.entries
-                         if any(tid in common.topic_ancestors(t, cat.topics) for t in e.paper.topics)]
+                under = [
+                    e for e in cat.entries if any(tid in common.topic_ancestors(t, cat.topics) for t in e.paper.topics)
+                ]
                 expect(page.locator("#w2s-papers tbody tr:not([hidden])")).to_have_count(len(under))
                 page.select_option("select[name='topic']", "")
             # Sorting by year (ascending) puts the oldest paper first.
@@ -341,9 +364,22 @@ def test_a_missing_chromium_fails_under_ci_and_otherwise_skips_loudly(ci):
     """README command 2 does not install Chromium: the newcomer must be told how to enable the browser tests."""
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     env.update(W2S_CHROMIUM="/nonexistent/chromium", **({"CI": "true"} if ci else {}))
-    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                        "tests/test_site_build.py::test_browser_search_paper_page_and_filters"],
-                       cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_site_build.py::test_browser_search_paper_page_and_filters",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     out = r.stdout + r.stderr
     assert ENABLE_CHROMIUM in out, out[-3000:]
     if ci:

@@ -1,6 +1,7 @@
 """Unit tests of the site generator (catalog/render/site/) on the fixture catalog in tests/fixtures/site/:
 what each page says, escaping, BibTeX, reproduction results, determinism. The built site is tested in
 tests/test_site_build.py."""
+
 from __future__ import annotations
 
 import html
@@ -12,15 +13,14 @@ import bibtexparser
 import markdown
 import pytest
 import yaml
+from bibtexparser.middlewares import LatexDecodingMiddleware
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bibtexparser.middlewares import LatexDecodingMiddleware
-
 from catalog.load import load_catalog
 from catalog.render import escape, site
+from catalog.render.bibtex import export
 from catalog.render.site import common, embed, reproductions
-from catalog.sources.bibtex import export
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "site"
 DOCS = Path("docs")
@@ -42,7 +42,7 @@ def out(cat):
 def _front(text: str) -> tuple[dict, str]:
     m = re.match(r"^---\n(.*?)\n---\n", text, re.S)
     assert m, text[:200]
-    return yaml.safe_load(m.group(1)), text[m.end():]
+    return yaml.safe_load(m.group(1)), text[m.end() :]
 
 
 def _render(text: str) -> str:
@@ -64,8 +64,14 @@ def test_outputs_cover_every_entry_topic_and_used_venue(cat, out):
         assert f"docs/topics/{tid}.md" in paths
     assert "docs/venues/neurips.md" in paths and "docs/venues/emnlp.md" in paths
     assert "docs/venues/unused.md" not in paths  # no paper there: no page
-    for page in ("papers/index.md", "topics/index.md", "venues/index.md", "reproductions/index.md",
-                 "unresolved.md", "contributing.md"):
+    for page in (
+        "papers/index.md",
+        "topics/index.md",
+        "venues/index.md",
+        "reproductions/index.md",
+        "unresolved.md",
+        "contributing.md",
+    ):
         assert f"docs/{page}" in paths
     assert all(site.is_generated(p) for p in out)
 
@@ -86,7 +92,7 @@ def test_result_images_are_copied_as_bytes(out):
 # ---------------------------------------------------------------------------------------------------------
 # Escaping
 # ---------------------------------------------------------------------------------------------------------
-SPECIAL = st.text(alphabet=st.sampled_from(list("ab Z09|*_<>&#[](){}`\\!+-.:=~^'\"ÜéŁ李→ \t")) , max_size=40)
+SPECIAL = st.text(alphabet=st.sampled_from(list("ab Z09|*_<>&#[](){}`\\!+-.:=~^'\"ÜéŁ李→ \t")), max_size=40)
 
 
 @settings(max_examples=300, deadline=None)
@@ -148,7 +154,10 @@ def test_paper_page_metadata_links_and_results(out):
     assert 'href="../topics/w2s-theory.md">Theory &amp; *bounds* of W2S</a>' in rendered
     assert "Weak &lt;b&gt;model&lt;/b&gt; &amp; friends" in rendered  # HTML in data is shown, not injected
     # the summary's bare URL (with parentheses) becomes a link; the sentence reads as written
-    assert 'href="https://example.org/notes_%28v2%29">https://example.org/notes_(v2)</a> for *details* &amp; more.' in rendered
+    assert (
+        'href="https://example.org/notes_%28v2%29">https://example.org/notes_(v2)</a> for *details* &amp; more.'
+        in rendered
+    )
     # the results fragment: table embedded, heading demoted under "Reproduction", plot path rewritten,
     # a link to a file outside the site turned into text
     assert "<h3" in rendered and "Results: toy_recipe" in rendered
@@ -163,16 +172,25 @@ def test_unverified_paper_says_so_and_missing_results_say_no_results_yet(out):
     assert '!!! warning "Not verified"' in page
     rendered = _render(_front(page)[1])
     assert 'href="https://openreview.net/group?id=ICLR.cc">' in rendered  # the note's URL is a link
-    assert "No results yet: run <code>python -m repro run missing_recipe --out results/missing_recipe</code>" in rendered
+    assert (
+        "No results yet: run <code>python -m repro run missing_recipe --out results/missing_recipe</code>" in rendered
+    )
     assert "arXiv title: Pending (arXiv title)" in _plain(rendered)
 
 
-@pytest.mark.parametrize("key, etype, venue_field", [
-    ("muller2023when", "inproceedings", ("booktitle", "Conference on Neural Information Processing Systems, NeurIPS 2023")),
-    ("lee2024csharp", "inproceedings", ("booktitle", "Findings of EMNLP 2024")),
-    ("smith2024journal", "article", ("journal", "Transactions on Machine Learning Research")),
-    ("ng2025pending", "misc", None),
-])
+@pytest.mark.parametrize(
+    "key, etype, venue_field",
+    [
+        ("muller2023when", "inproceedings", ("booktitle", "Advances in Neural Information Processing Systems")),
+        (
+            "lee2024csharp",
+            "inproceedings",
+            ("booktitle", "Findings of the Association for Computational Linguistics: EMNLP 2024"),
+        ),
+        ("smith2024journal", "article", ("journal", "Transactions on Machine Learning Research")),
+        ("ng2025pending", "misc", None),
+    ],
+)
 def test_bibtex_block_is_the_exported_entry_and_parses_back(cat, out, key, etype, venue_field):
     page = out[DOCS / "papers" / f"{key}.md"]
     block = re.search(r"^(`{3,}) bibtex\n(.*?)\n\1$", page, re.S | re.M).group(2)
@@ -201,8 +219,11 @@ def test_every_paper_page_shows_its_single_entry_export(cat, out):
 
 def test_topic_pages_list_exactly_the_papers_under_them(cat, out):
     for tid in cat.topics:
-        under = {e.paper.key for e in cat.entries
-                 if any(tid in common.topic_ancestors(t, cat.topics) for t in e.paper.topics)}
+        under = {
+            e.paper.key
+            for e in cat.entries
+            if any(tid in common.topic_ancestors(t, cat.topics) for t in e.paper.topics)
+        }
         body = _front(out[DOCS / "topics" / f"{tid}.md"])[1]
         listed = set(re.findall(r"\]\(\.\./papers/([^)]+)\.md\)", body))
         assert listed == under, tid

@@ -11,6 +11,7 @@ and prints each, and the ratios of validate + build (README and schema only; and
 docs site included) to parse-only (target: within 2x). Each number is the best of --repeat runs, in both
 wall-clock and CPU (process) time: on a busy machine the CPU column is the stable one.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,27 @@ from catalog.schema import Paper  # noqa: E402
 
 FIRST = ["Collin", "Pavel", "Josip", "Jan", "Hao", "Fei", "Yongbin", "Wei", "Ana", "Zoë", "Łukasz", "Søren", "Nicholas"]
 LAST = ["Burns", "Izmailov", "Jukić", "Šnajder", "Lang", "Huang", "Li", "Yao", "Müller", "Corrêa", "Kaczér", "Dubois"]
-WORDS = ["weak", "strong", "generalization", "supervision", "alignment", "debate", "oversight", "teacher", "student",
-         "distillation", "reward", "preference", "easy", "hard", "theory", "scaling", "labels", "noisy", "ensemble"]
+WORDS = [
+    "weak",
+    "strong",
+    "generalization",
+    "supervision",
+    "alignment",
+    "debate",
+    "oversight",
+    "teacher",
+    "student",
+    "distillation",
+    "reward",
+    "preference",
+    "easy",
+    "hard",
+    "theory",
+    "scaling",
+    "labels",
+    "noisy",
+    "ensemble",
+]
 TOPICS = ["w2s", "w2s-methods", "w2s-theory", "easy-to-hard", "scalable-oversight", "alignment", "distillation"]
 
 
@@ -67,12 +87,21 @@ def synthetic(i: int, rng: random.Random) -> Paper:
         venue = {"id": "arxiv", "track": "preprint"}
         ev = {"kind": "none", "note": "searched DBLP and OpenReview"}
     key = f"{surname(authors[0])}{year}w{i}"
-    return Paper.model_validate({
-        "key": key, "title": title, "authors": authors, "year": year, "venue": venue, "venue_evidence": ev,
-        "arxiv": {"id": aid, "first_version": fv}, "doi": doi,
-        "links": {"code": f"https://github.com/example/repo{i}"}, "topics": rng.sample(TOPICS, 2),
-        "summary": "A synthetic entry for the benchmark. " * 2,
-    })
+    return Paper.model_validate(
+        {
+            "key": key,
+            "title": title,
+            "authors": authors,
+            "year": year,
+            "venue": venue,
+            "venue_evidence": ev,
+            "arxiv": {"id": aid, "first_version": fv},
+            "doi": doi,
+            "links": {"code": f"https://github.com/example/repo{i}"},
+            "topics": rng.sample(TOPICS, 2),
+            "summary": "A synthetic entry for the benchmark. " * 2,
+        }
+    )
 
 
 def make(tmp: Path, n: int) -> Path:
@@ -81,7 +110,9 @@ def make(tmp: Path, n: int) -> Path:
     for name in ("venues.yaml", "topics.yaml"):
         shutil.copy(ROOT / "catalog" / name, root / name)
     (root / "unresolved.yaml").write_text("unresolved: []\n", encoding="utf-8")
-    (tmp / "README.md").write_text("<!-- BEGIN GENERATED: papers -->\n<!-- END GENERATED: papers -->\n", encoding="utf-8")
+    (tmp / "README.md").write_text(
+        "<!-- BEGIN GENERATED: papers -->\n<!-- END GENERATED: papers -->\n", encoding="utf-8"
+    )
     shutil.copy(ROOT / "CONTRIBUTING.md", tmp / "CONTRIBUTING.md") if (ROOT / "CONTRIBUTING.md").exists() else None
     rng = random.Random(0)
     for i in range(n):
@@ -160,12 +191,16 @@ def main(argv: list[str] | None = None) -> int:
         for name, (w, c) in best.items():
             if name != "validate":
                 print(f"  build: {name:<31} {w:7.2f}  {c:7.2f}")
-        for label, names in (("validate + build (README, schema)", ("validate", "schema.json", "readme")),
-                             ("validate + build (all renderers)", tuple(best))):
+        for label, names in (
+            ("validate + build (README, schema)", ("validate", "schema.json", "readme")),
+            ("validate + build (all renderers)", tuple(best)),
+        ):
             w = sum(best[n][0] for n in names if n in best)
             c = sum(best[n][1] for n in names if n in best)
-            print(f"{label + ':':<41}{w:7.2f}  {c:7.2f}  = {w / parse[0]:.2f}x wall, {c / parse[1]:.2f}x CPU "
-                  f"of parse-only (target <= 2x)")
+            print(
+                f"{label + ':':<41}{w:7.2f}  {c:7.2f}  = {w / parse[0]:.2f}x wall, {c / parse[1]:.2f}x CPU "
+                f"of parse-only (target <= 2x)"
+            )
         print(f"({n_out} outputs)")
     return 0
 

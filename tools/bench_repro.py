@@ -6,6 +6,7 @@ Prints wall time, CPU time and peak memory (max RSS) of each run, and the load a
 machine's wall time says little on its own. A cold run here includes unpacking MPNet from its zip parts and
 all feature extraction; pass --cache to reuse an existing directory instead of a fresh one.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,12 @@ def _run(cmd: list[str], env: dict) -> dict:
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-2000:] + proc.stderr[-4000:])
         raise SystemExit(f"run failed with exit code {proc.returncode}")
-    return {"wall_s": wall, "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-            "peak_rss_mb": after.ru_maxrss / 1024, "load": os.getloadavg()[0]}
+    return {
+        "wall_s": wall,
+        "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "peak_rss_mb": after.ru_maxrss / 1024,
+        "load": os.getloadavg()[0],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,8 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"{args.recipe} --preset {args.preset} on {os.cpu_count()} CPU(s)")
     for name, r in rows:
-        print(f"{name:5s} wall {r['wall_s']:7.1f} s   cpu {r['cpu_s']:7.1f} s   peak RSS {r['peak_rss_mb']:7.0f} MB"
-              f"   load avg {r['load']:.1f}")
+        print(
+            f"{name:5s} wall {r['wall_s']:7.1f} s   cpu {r['cpu_s']:7.1f} s   peak RSS {r['peak_rss_mb']:7.0f} MB"
+            f"   load avg {r['load']:.1f}"
+        )
     return 0
 
 

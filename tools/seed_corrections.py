@@ -3,6 +3,7 @@ claimed, with the evidence; then the entries marked unverified. For reviewers an
 
     python tools/seed_corrections.py [--all]     # --all: also the entries where the seeds were right
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         if not claims or not (verdicts - {"confirmed"} or args.all):
             continue
         ev = p.venue_evidence
-        rows.append(f"| `{p.key}` | {md('; '.join(claims))} | {md(ours)}{'' if p.verified else ' (unverified)'} "
-                    f"| {', '.join(sorted(verdicts))} | {ev.kind}{': ' + str(ev.url) if ev.url else ''} |")
+        rows.append(
+            f"| `{p.key}` | {md('; '.join(claims))} | {md(ours)}{'' if p.verified else ' (unverified)'} "
+            f"| {', '.join(sorted(verdicts))} | {ev.kind}{': ' + str(ev.url) if ev.url else ''} |"
+        )
     print("\n".join(rows))
     unverified = [e.paper for e in cat.entries if not e.paper.verified]
     print(f"\nUnverified entries ({len(unverified)}):")

@@ -12,6 +12,7 @@ Tiny models (hidden 32, 2 layers): GPT-2 (float32, as on the hub), Qwen2 (saved 
 and BERT, sharing a word-level tokenizer trained with ``tokenizers`` on the fixture texts. Data: SciQ-format
 JSONL (``train.jsonl``, ``test.jsonl``) with distinct questions, so test never overlaps training.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,11 +28,33 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESETS_DIR = ROOT / "repro" / "recipes"
-RUNS = ["burns2023:gpt2", "burns2023:gpt2:finetune", "burns2023:qwen25", "lang2025debate:paper",
-        "burns2023:default:finetune"]
-SUBJECTS = "water light plant cell energy heat rock cloud river metal sound magnet animal seed moon star".split()
-ASKS = "what which where why how".split()
-VERBS = "makes needs moves holds changes forms stores carries".split()
+RUNS = [
+    "burns2023:gpt2",
+    "burns2023:gpt2:finetune",
+    "burns2023:qwen25",
+    "lang2025debate:paper",
+    "burns2023:default:finetune",
+]
+SUBJECTS = [
+    "water",
+    "light",
+    "plant",
+    "cell",
+    "energy",
+    "heat",
+    "rock",
+    "cloud",
+    "river",
+    "metal",
+    "sound",
+    "magnet",
+    "animal",
+    "seed",
+    "moon",
+    "star",
+]
+ASKS = ["what", "which", "where", "why", "how"]
+VERBS = ["makes", "needs", "moves", "holds", "changes", "forms", "stores", "carries"]
 
 
 # ---- tiny data and models --------------------------------------------------------------------------------------
@@ -41,8 +64,16 @@ def _sciq_rows(n: int, offset: int, rng: random.Random) -> list[dict]:
         s, v = SUBJECTS[i % len(SUBJECTS)], VERBS[(i // len(SUBJECTS)) % len(VERBS)]
         q = f"{ASKS[i % len(ASKS)]} {v} the {s} number {i}"
         wrong = rng.sample([w for w in SUBJECTS if w != s], 3)
-        rows.append({"question": q, "correct_answer": s, "distractor1": wrong[0], "distractor2": wrong[1],
-                     "distractor3": wrong[2], "support": ""})
+        rows.append(
+            {
+                "question": q,
+                "correct_answer": s,
+                "distractor1": wrong[0],
+                "distractor2": wrong[1],
+                "distractor3": wrong[2],
+                "support": "",
+            }
+        )
     return rows
 
 
@@ -57,8 +88,42 @@ def make_data(folder: Path, n_train: int = 80, n_test: int = 40) -> Path:
 
 def _corpus() -> list[str]:
     words = SUBJECTS + ASKS + VERBS + [str(i) for i in range(200)]
-    prompts = ("q a the number claim answer is correct wrong argue that your opponent says and attack their argument "
-               "you said replied rebut them debater b review fresh positive this a movie film great bad").split()
+    prompts = [
+        "q",
+        "a",
+        "the",
+        "number",
+        "claim",
+        "answer",
+        "is",
+        "correct",
+        "wrong",
+        "argue",
+        "that",
+        "your",
+        "opponent",
+        "says",
+        "and",
+        "attack",
+        "their",
+        "argument",
+        "you",
+        "said",
+        "replied",
+        "rebut",
+        "them",
+        "debater",
+        "b",
+        "review",
+        "fresh",
+        "positive",
+        "this",
+        "a",
+        "movie",
+        "film",
+        "great",
+        "bad",
+    ]
     return [" ".join(words + prompts)]
 
 
@@ -66,13 +131,21 @@ def make_tokenizer(folder: Path):
     """A word-level tokenizer trained on the fixture vocabulary (offline), saved in transformers' format."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
+
     tk = Tokenizer(models.WordLevel(unk_token="[UNK]"))
     tk.pre_tokenizer = pre_tokenizers.Whitespace()
     tk.decoder = decoders.WordPiece(prefix="##")
-    tk.train_from_iterator(_corpus(), trainers.WordLevelTrainer(
-        special_tokens=["[PAD]", "[UNK]", "[EOS]", "[CLS]", "[SEP]"]))
-    tok = PreTrainedTokenizerFast(tokenizer_object=tk, pad_token="[PAD]", unk_token="[UNK]", eos_token="[EOS]",
-                                  cls_token="[CLS]", sep_token="[SEP]")
+    tk.train_from_iterator(
+        _corpus(), trainers.WordLevelTrainer(special_tokens=["[PAD]", "[UNK]", "[EOS]", "[CLS]", "[SEP]"])
+    )
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=tk,
+        pad_token="[PAD]",
+        unk_token="[UNK]",
+        eos_token="[EOS]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+    )
     tok.save_pretrained(folder)
     return tok
 
@@ -81,6 +154,7 @@ def make_models(root: Path) -> dict[str, Path]:
     """Tiny GPT-2, Qwen2 (bf16 weights) and BERT, hidden 32 and 2 layers, each with the shared tokenizer."""
     import torch
     from transformers import BertConfig, BertModel, GPT2Config, GPT2LMHeadModel, Qwen2Config, Qwen2ForCausalLM
+
     out = {}
     for name in ("gpt2", "qwen2", "bert"):
         folder = root / f"tiny-{name}"
@@ -88,18 +162,46 @@ def make_models(root: Path) -> dict[str, Path]:
         n = len(tok)
         torch.manual_seed(0)
         if name == "gpt2":
-            model = GPT2LMHeadModel(GPT2Config(vocab_size=n, n_embd=32, n_layer=2, n_head=2, n_positions=1024,
-                                               eos_token_id=tok.eos_token_id, bos_token_id=tok.eos_token_id))
+            model = GPT2LMHeadModel(
+                GPT2Config(
+                    vocab_size=n,
+                    n_embd=32,
+                    n_layer=2,
+                    n_head=2,
+                    n_positions=1024,
+                    eos_token_id=tok.eos_token_id,
+                    bos_token_id=tok.eos_token_id,
+                )
+            )
         elif name == "qwen2":
-            model = Qwen2ForCausalLM(Qwen2Config(
-                vocab_size=n, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
-                num_key_value_heads=1, max_position_embeddings=4096, tie_word_embeddings=True,
-                pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, bos_token_id=tok.eos_token_id))
+            model = Qwen2ForCausalLM(
+                Qwen2Config(
+                    vocab_size=n,
+                    hidden_size=32,
+                    intermediate_size=64,
+                    num_hidden_layers=2,
+                    num_attention_heads=2,
+                    num_key_value_heads=1,
+                    max_position_embeddings=4096,
+                    tie_word_embeddings=True,
+                    pad_token_id=tok.pad_token_id,
+                    eos_token_id=tok.eos_token_id,
+                    bos_token_id=tok.eos_token_id,
+                )
+            )
             model = model.to(torch.bfloat16)
         else:
-            model = BertModel(BertConfig(vocab_size=n, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                                         intermediate_size=64, max_position_embeddings=1024,
-                                         pad_token_id=tok.pad_token_id))
+            model = BertModel(
+                BertConfig(
+                    vocab_size=n,
+                    hidden_size=32,
+                    num_hidden_layers=2,
+                    num_attention_heads=2,
+                    intermediate_size=64,
+                    max_position_embeddings=1024,
+                    pad_token_id=tok.pad_token_id,
+                )
+            )
         model.save_pretrained(folder)
         out[name] = folder
     return out
@@ -130,8 +232,9 @@ def _tiny_for(model: dict, tiny: dict[str, Path], update: dict | None = None) ->
     return out
 
 
-def overrides(recipe: str, preset: str, tiny: dict[str, Path], finetune: bool = False,
-              model_update: dict | None = None) -> list[str]:
+def overrides(
+    recipe: str, preset: str, tiny: dict[str, Path], finetune: bool = False, model_update: dict | None = None
+) -> list[str]:
     """``--set`` arguments that run ``recipe --preset preset`` at tiny scale, keeping every other setting."""
     data = yaml.safe_load((PRESETS_DIR / recipe / "presets" / f"{preset}.yaml").read_text(encoding="utf-8"))
     defaults = {"weak": {"name": "minilm-l6"}, "strong": {"name": "mpnet-base", "layers": 6}}
@@ -151,18 +254,25 @@ def overrides(recipe: str, preset: str, tiny: dict[str, Path], finetune: bool = 
         sets["finetune_trainer"] = {**data.get("finetune_trainer", {}), "batch_size": 8, "progress": False}
     if recipe == "lang2025debate":
         d = data.get("debate", {})
-        sets["debate"] = {**d, "model": str(tiny["qwen2"]),
-                          "generation": {**d.get("generation", {}), "max_new_tokens": 4, "batch_size": 16}}
+        sets["debate"] = {
+            **d,
+            "model": str(tiny["qwen2"]),
+            "generation": {**d.get("generation", {}), "max_new_tokens": 4, "batch_size": 16},
+        }
         sets["ensemble"] = 2
     return [f"{k}={json.dumps(v)}" for k, v in sets.items()]  # JSON is YAML: --set parses it
 
 
-def command(run: str, tiny: dict[str, Path], out: Path, cache: Path, nproc: int = 1,
-            model_update: dict | None = None) -> list[str]:
+def command(
+    run: str, tiny: dict[str, Path], out: Path, cache: Path, nproc: int = 1, model_update: dict | None = None
+) -> list[str]:
     recipe, preset, *mode = run.split(":")
     finetune = mode == ["finetune"]
-    launcher = ([sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
-                 "-m", "repro"] if nproc > 1 else [sys.executable, "-m", "repro"])
+    launcher = (
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", "-m", "repro"]
+        if nproc > 1
+        else [sys.executable, "-m", "repro"]
+    )
     cmd = [*launcher, "run", recipe, "--preset", preset, "--out", str(out), "--cache-dir", str(cache)]
     for s in overrides(recipe, preset, tiny, finetune, model_update):
         cmd += ["--set", s]
@@ -170,29 +280,49 @@ def command(run: str, tiny: dict[str, Path], out: Path, cache: Path, nproc: int 
 
 
 def environment(device: str) -> dict[str, str]:
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-               PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), TQDM_DISABLE="1",
-               COLUMNS="240")  # one log line per stage
+    env = dict(
+        os.environ,
+        HF_HUB_OFFLINE="1",
+        HF_DATASETS_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        TQDM_DISABLE="1",
+        COLUMNS="240",
+    )  # one log line per stage
     if device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""
         env.setdefault("OMP_NUM_THREADS", "1")
     return env
 
 
-def run_one(run: str, work: Path, device: str, nproc: int = 1, tiny: dict | None = None,
-            model_update: dict | None = None, tag: str = "") -> Path:
+def run_one(
+    run: str,
+    work: Path,
+    device: str,
+    nproc: int = 1,
+    tiny: dict | None = None,
+    model_update: dict | None = None,
+    tag: str = "",
+) -> Path:
     """Run one preset at tiny scale (``model_update``: see :func:`_tiny_for`); returns its run folder
     (results.json ...). Raises on failure."""
     tiny = tiny or make_fixtures(work)
     tag = run.replace(":", "-") + (f"-n{nproc}" if nproc > 1 else "") + tag
     out, cache = work / "runs" / tag, work / "cache" / tag
     t0 = time.perf_counter()
-    proc = subprocess.run(command(run, tiny, out, cache, nproc, model_update), env=environment(device), cwd=ROOT,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        command(run, tiny, out, cache, nproc, model_update),
+        env=environment(device),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise RuntimeError(f"{run} (nproc {nproc}) failed with exit code {proc.returncode}:\n"
-                           f"{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
+        raise RuntimeError(
+            f"{run} (nproc {nproc}) failed with exit code {proc.returncode}:\n"
+            f"{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
+        )
     lines = [ln for ln in proc.stderr.splitlines() if "tokens/s" in ln]
     print(f"== {run} (device {device}, {nproc} process{'es' if nproc > 1 else ''}): {wall:.1f} s wall", flush=True)
     for ln in lines:
@@ -209,10 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.device == "cuda":
         import torch
+
         if not torch.cuda.is_available():
             print("error: --device cuda but torch sees no GPU (use --device cpu)", file=sys.stderr)
             return 2
     import tempfile
+
     work = Path(args.work or tempfile.mkdtemp(prefix="w2s-smoke-"))
     tiny = make_fixtures(work)
     failed = 0
@@ -223,8 +355,11 @@ def main(argv: list[str] | None = None) -> int:
         except RuntimeError as e:
             failed += 1
             print(f"FAILED {e}", file=sys.stderr)
-    print(f"{len(args.only or RUNS) - failed} runs passed, {failed} failed, {time.perf_counter() - t0:.0f} s; "
-          f"runs in {work}/runs", flush=True)
+    print(
+        f"{len(args.only or RUNS) - failed} runs passed, {failed} failed, {time.perf_counter() - t0:.0f} s; "
+        f"runs in {work}/runs",
+        flush=True,
+    )
     return 1 if failed else 0
 
 

@@ -1,6 +1,7 @@
 """Validator rules. Every module in this package may define functions named ``check_<name>(cat) ->
 list[Problem]``; they are discovered from the package (no hand-kept registry), run in name order, and each
 returns every problem it finds (no asserts, no exits)."""
+
 from __future__ import annotations
 
 import importlib

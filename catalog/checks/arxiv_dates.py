@@ -1,5 +1,6 @@
 """arXiv id and dates: the id agrees with the first-version date; the year agrees with both; a first version
 long after the claimed edition is an error, shortly after a warning."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,10 +34,18 @@ def check_arxiv_id(cat: Catalog) -> list[Problem]:
             continue
         yy, mm, num = int(m.group("yy")), int(m.group("mm")), m.group("num")
         if not 1 <= mm <= 12 or (yy, mm) < (7, 4):
-            out.append(e.problem("arxiv.id", "error", "arxiv-id", f"{a.id!r}: no such month (new-style ids start at 0704)"))
+            out.append(
+                e.problem("arxiv.id", "error", "arxiv-id", f"{a.id!r}: no such month (new-style ids start at 0704)")
+            )
         elif (yy >= 15) != (len(num) == 5):
-            out.append(e.problem("arxiv.id", "error", "arxiv-id",
-                                 f"{a.id!r}: ids from 2015 on have 5 digits after the dot, earlier ones 4"))
+            out.append(
+                e.problem(
+                    "arxiv.id",
+                    "error",
+                    "arxiv-id",
+                    f"{a.id!r}: ids from 2015 on have 5 digits after the dot, earlier ones 4",
+                )
+            )
     return out
 
 
@@ -54,17 +63,41 @@ def check_arxiv_dates(cat: Catalog) -> list[Problem]:
             if ym in {(fv.year, fv.month), (nxt.year, nxt.month)}:
                 pass
             elif ym == next_month:
-                out.append(e.problem("arxiv.first_version", "warning", "arxiv-date",
-                                     f"first_version {fv} is early for arXiv id {a.id} (announced {ym[0]}-{ym[1]:02d}; held in moderation?)"))
+                out.append(
+                    e.problem(
+                        "arxiv.first_version",
+                        "warning",
+                        "arxiv-date",
+                        f"first_version {fv} is early for arXiv id {a.id} (announced {ym[0]}-{ym[1]:02d}; held in moderation?)",
+                    )
+                )
             else:
-                out.append(e.problem("arxiv.first_version", "error", "arxiv-date",
-                                     f"first_version {fv} does not fit arXiv id {a.id} (announced {ym[0]}-{ym[1]:02d})"))
+                out.append(
+                    e.problem(
+                        "arxiv.first_version",
+                        "error",
+                        "arxiv-date",
+                        f"first_version {fv} does not fit arXiv id {a.id} (announced {ym[0]}-{ym[1]:02d})",
+                    )
+                )
         if p.year > fv.year:
-            out.append(e.problem("year", "error", "year-arxiv",
-                                 f"year {p.year} is after the first arXiv version ({fv}); year is the first public appearance"))
+            out.append(
+                e.problem(
+                    "year",
+                    "error",
+                    "year-arxiv",
+                    f"year {p.year} is after the first arXiv version ({fv}); year is the first public appearance",
+                )
+            )
         elif p.year < fv.year and (p.venue.year is None or p.venue.year > p.year):
-            out.append(e.problem("year", "warning", "year-arxiv",
-                                 f"year {p.year} is before the first arXiv version ({fv}) and before the venue edition"))
+            out.append(
+                e.problem(
+                    "year",
+                    "warning",
+                    "year-arxiv",
+                    f"year {p.year} is before the first arXiv version ({fv}) and before the venue edition",
+                )
+            )
         ed = cat.index.edition(p.venue.id, p.venue.year)
         if ed is None:
             continue
@@ -72,9 +105,21 @@ def check_arxiv_dates(cat: Catalog) -> list[Problem]:
         late = (fv - ref).days
         label = f"{cat.venues[p.venue.id].acronym} {ed.year}"
         if late > LATE_ERROR_DAYS:
-            out.append(e.problem("venue.year", "error", "venue-after-arxiv",
-                                 f"first arXiv version {fv} is {late} days after {label} ended ({ref}): the edition is wrong"))
+            out.append(
+                e.problem(
+                    "venue.year",
+                    "error",
+                    "venue-after-arxiv",
+                    f"first arXiv version {fv} is {late} days after {label} ended ({ref}): the edition is wrong",
+                )
+            )
         elif late > 0:
-            out.append(e.problem("venue.year", "warning", "venue-after-arxiv",
-                                 f"first arXiv version {fv} is {late} days after {label} ({ref}); check the edition"))
+            out.append(
+                e.problem(
+                    "venue.year",
+                    "warning",
+                    "venue-after-arxiv",
+                    f"first arXiv version {fv} is {late} days after {label} ({ref}); check the edition",
+                )
+            )
     return out

@@ -1,9 +1,11 @@
 """The same paper twice: by version-less arXiv id, DOI, or normalized title (across the whole catalog)."""
+
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable
 
 from catalog.load import Catalog, Entry
 from catalog.problems import Problem
@@ -19,14 +21,14 @@ def norm_title(title: str) -> str:
     return _NON_ALNUM.sub("", unicodedata.normalize("NFKD", title).casefold())
 
 
-def _dups(cat: Catalog, keyfn, field: str, what: str) -> list[Problem]:
+def _dups(cat: Catalog, keyfn: Callable[[Entry], list[str]], field: str, what: str) -> list[Problem]:
     groups: dict[str, list[Entry]] = defaultdict(list)
     for e in cat.entries:
         for k in keyfn(e):
             if k:
                 groups[k].append(e)
     out = []
-    for k, es in groups.items():
+    for es in groups.values():
         uniq = list({id(x): x for x in es}.values())
         if len(uniq) < 2:
             continue

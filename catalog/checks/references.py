@@ -1,4 +1,5 @@
 """Referential integrity: venue ids, topic ids, unresolved candidates, topic parents (recipe ids: repro.py)."""
+
 from __future__ import annotations
 
 from catalog.load import Catalog, display_path
@@ -18,7 +19,9 @@ def check_venue_known(cat: Catalog) -> list[Problem]:
         else:
             m = cat.index.match(vid)
             guess = m.venue if m else cat.index.suggest(vid)
-            msg = f"unknown venue {vid!r}" + (f"; did you mean {guess!r}?" if guess else "; add it to catalog/venues.yaml")
+            msg = f"unknown venue {vid!r}" + (
+                f"; did you mean {guess!r}?" if guess else "; add it to catalog/venues.yaml"
+            )
         out.append(e.problem("venue.id", "error", "venue-unknown", msg))
     return out
 
@@ -26,16 +29,29 @@ def check_venue_known(cat: Catalog) -> list[Problem]:
 def check_topics_known(cat: Catalog) -> list[Problem]:
     out = []
     for e in cat.entries:
-        for i, t in enumerate(e.paper.topics):
-            if t not in cat.topics:
-                out.append(e.problem(f"topics.{i}", "error", "topic-unknown", f"unknown topic {t!r} (see catalog/topics.yaml)"))
+        for i, tid in enumerate(e.paper.topics):
+            if tid not in cat.topics:
+                out.append(
+                    e.problem(
+                        f"topics.{i}", "error", "topic-unknown", f"unknown topic {tid!r} (see catalog/topics.yaml)"
+                    )
+                )
         if len(set(e.paper.topics)) != len(e.paper.topics):
             out.append(e.problem("topics", "warning", "topic-duplicate", "a topic is listed twice"))
     topics_file = display_path(cat.root / "topics.yaml")
     for t in cat.topics.values():
         if t.parent and t.parent not in cat.topics:
-            out.append(Problem(None, topics_file, None, "topics", "error", "topic-unknown",
-                               f"topic {t.id!r} has unknown parent {t.parent!r}"))
+            out.append(
+                Problem(
+                    None,
+                    topics_file,
+                    None,
+                    "topics",
+                    "error",
+                    "topic-unknown",
+                    f"topic {t.id!r} has unknown parent {t.parent!r}",
+                )
+            )
     return out
 
 
@@ -48,6 +64,15 @@ def check_unresolved(cat: Catalog) -> list[Problem]:
     for u in cat.unresolved:
         for c in u.candidates:
             if c not in keys:
-                out.append(Problem(None, display_path(cat.root / "unresolved.yaml"), None, "unresolved.candidates",
-                                   "error", "unresolved-candidate", f"candidate {c!r} (seed {u.seed}) is not a catalog key"))
+                out.append(
+                    Problem(
+                        None,
+                        display_path(cat.root / "unresolved.yaml"),
+                        None,
+                        "unresolved.candidates",
+                        "error",
+                        "unresolved-candidate",
+                        f"candidate {c!r} (seed {u.seed}) is not a catalog key",
+                    )
+                )
     return out

@@ -3,6 +3,7 @@ the entry names a recipe on disk, and that recipe's ``PAPER`` constant names the
 
 A recipe is a folder ``repro/recipes/<id>/`` whose ``recipe.py`` or ``__init__.py`` defines ``PAPER``, or a
 module ``repro/recipes/<id>.py`` (the older layout). Recipes are parsed, never imported (no torch here)."""
+
 from __future__ import annotations
 
 import ast
@@ -65,16 +66,25 @@ def check_repro_link(cat: Catalog) -> list[Problem]:
             continue
         if rid not in sources:
             known = ", ".join(sources) or "none"
-            out.append(e.problem("repro", "error", "repro-unknown",
-                                 f"no recipe {clip(rid)} (repro/recipes/{rid}/ or {rid}.py); recipes: {known}"))
+            out.append(
+                e.problem(
+                    "repro",
+                    "error",
+                    "repro-unknown",
+                    f"no recipe {clip(rid)} (repro/recipes/{rid}/ or {rid}.py); recipes: {known}",
+                )
+            )
             continue
         paper, why = papers[rid]
         where = display_path(sources[rid])
         if paper is None:
             out.append(e.problem("repro", "error", "repro-paper", f"recipe {where}: {why}"))
         elif paper != e.paper.key:
-            out.append(e.problem("repro", "error", "repro-paper",
-                                 f"recipe {where} says PAPER = {clip(paper)}, not {e.paper.key!r}"))
+            out.append(
+                e.problem(
+                    "repro", "error", "repro-paper", f"recipe {where} says PAPER = {clip(paper)}, not {e.paper.key!r}"
+                )
+            )
     # The other way: a recipe's paper links back to it. Only on the full catalog (a --papers subset may
     # leave the paper out).
     if cat.papers_dir is not None and cat.papers_dir != cat.root / "papers":
@@ -86,11 +96,26 @@ def check_repro_link(cat: Catalog) -> list[Problem]:
             continue
         linked = by_key.get(paper)
         if linked is None:
-            out.append(Problem(None, display_path(sources[rid]), None, "PAPER", "error", "repro-paper",
-                               f"recipe {rid!r} names PAPER = {clip(paper)}, which is not a catalog key"))
+            out.append(
+                Problem(
+                    None,
+                    display_path(sources[rid]),
+                    None,
+                    "PAPER",
+                    "error",
+                    "repro-paper",
+                    f"recipe {rid!r} names PAPER = {clip(paper)}, which is not a catalog key",
+                )
+            )
         elif linked.paper.repro != rid:
             have = f"repro: {linked.paper.repro}" if linked.paper.repro else "no repro:"
             where = display_path(sources[rid])
-            out.append(linked.problem("repro" if linked.paper.repro else None, "error", "repro-paper",
-                                 f"recipe {where} reproduces this paper, but the entry has {have}; add repro: {rid}"))
+            out.append(
+                linked.problem(
+                    "repro" if linked.paper.repro else None,
+                    "error",
+                    "repro-paper",
+                    f"recipe {where} reproduces this paper, but the entry has {have}; add repro: {rid}",
+                )
+            )
     return out

@@ -1,4 +1,5 @@
 """Schema and key rules."""
+
 from __future__ import annotations
 
 import re
@@ -29,16 +30,23 @@ def check_key(cat: Catalog) -> list[Problem]:
     for e in cat.entries:
         p = e.paper
         if e.path.stem != p.key:
-            out.append(e.problem("key", "error", "key-filename", f"key {p.key!r} differs from the file name {e.path.name!r}"))
+            out.append(
+                e.problem("key", "error", "key-filename", f"key {p.key!r} differs from the file name {e.path.name!r}")
+            )
         m = re.match(r"^([a-z]+)(\d{4})", p.key)
         if not m:
             continue
         if int(m.group(2)) != p.year:
-            out.append(e.problem("key", "warning", "key-convention", f"key year {m.group(2)} differs from year {p.year}"))
+            out.append(
+                e.problem("key", "warning", "key-convention", f"key year {m.group(2)} differs from year {p.year}")
+            )
         first = p.authors[0]
         tokens = [_fold(t) for t in re.split(r"[\s\-]+", first) if _fold(t)]
         joined = {"".join(tokens[i:]) for i in range(len(tokens))} | set(tokens) | {_fold(first)}
         if m.group(1) not in joined:
-            out.append(e.problem("key", "warning", "key-convention",
-                                 f"key should start with the first author's surname ({first!r})"))
+            out.append(
+                e.problem(
+                    "key", "warning", "key-convention", f"key should start with the first author's surname ({first!r})"
+                )
+            )
     return out

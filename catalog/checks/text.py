@@ -1,4 +1,5 @@
 """Text hygiene in titles, authors and other display text: LaTeX residue, mojibake, stray whitespace."""
+
 from __future__ import annotations
 
 import re
@@ -46,11 +47,24 @@ def _text_problems(e: Entry, field: str, text: str, name: bool) -> list[Problem]
     if _LATEX.search(text):
         out.append(e.problem(field, "error", "text-latex", f"LaTeX residue in {text!r}: write proper Unicode"))
     elif (_NAME_APOSTROPHE if name else _TITLE_APOSTROPHE).search(text):
-        out.append(e.problem(field, "error", "text-latex",
-                             f"broken accent in {text!r} (a LaTeX \\' that lost its backslash?): write proper Unicode"))
+        out.append(
+            e.problem(
+                field,
+                "error",
+                "text-latex",
+                f"broken accent in {text!r} (a LaTeX \\' that lost its backslash?): write proper Unicode",
+            )
+        )
     fixed = mojibake(text)
     if fixed:
-        out.append(e.problem(field, "error", "text-mojibake", f"mojibake in {text!r}" + (f" (meant {fixed!r}?)" if fixed != "?" else "")))
+        out.append(
+            e.problem(
+                field,
+                "error",
+                "text-mojibake",
+                f"mojibake in {text!r}" + (f" (meant {fixed!r}?)" if fixed != "?" else ""),
+            )
+        )
     if _BAD_SPACE.search(text):
         out.append(e.problem(field, "error", "text-whitespace", f"stray whitespace in {text!r}"))
     return out
@@ -70,9 +84,15 @@ def check_text(cat: Catalog) -> list[Problem]:
                 out.append(e.problem(f"authors.{i}", "error", "authors-truncated", "give every author, not 'et al.'"))
                 continue
             if _FOLDED.search(a):
-                out.append(e.problem(f"authors.{i}", "error", "authors-folded",
-                                     f"{clip(a)} looks like several names in one (an author list item indented "
-                                     "under the previous one?): give one name per '- ' line"))
+                out.append(
+                    e.problem(
+                        f"authors.{i}",
+                        "error",
+                        "authors-folded",
+                        f"{clip(a)} looks like several names in one (an author list item indented "
+                        "under the previous one?): give one name per '- ' line",
+                    )
+                )
                 continue
             out += _text_problems(e, f"authors.{i}", a, name=True)
         if len(set(p.authors)) != len(p.authors):

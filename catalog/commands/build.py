@@ -1,4 +1,5 @@
 """``python -m catalog build [--check]``"""
+
 from __future__ import annotations
 
 import argparse
@@ -15,9 +16,13 @@ MAX_SHOWN = 10  # load problems printed before "... and N more"
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m catalog build", description=build.__doc__)
     ap.add_argument("--check", action="store_true", help="write nothing; exit 1 listing stale generated files")
-    ap.add_argument("--root", type=Path, help="catalog directory with venues.yaml, topics.yaml, papers/ (default: the package)")
+    ap.add_argument(
+        "--root", type=Path, help="catalog directory with venues.yaml, topics.yaml, papers/ (default: the package)"
+    )
     ap.add_argument("--papers", type=Path, help="papers directory (default: <root>/papers)")
-    ap.add_argument("--repo", type=Path, help="repository root holding README.md and docs/ (default: the catalog's parent)")
+    ap.add_argument(
+        "--repo", type=Path, help="repository root holding README.md and docs/ (default: the catalog's parent)"
+    )
     args = ap.parse_args(argv)
     cat = load_catalog(args.root, args.papers)
     errors = [p for p in cat.problems if p.severity == "error"]
@@ -27,8 +32,11 @@ def main(argv: list[str]) -> int:
             print(p.format(), file=sys.stderr)
         if len(errors) > MAX_SHOWN:
             print(f"... and {len(errors) - MAX_SHOWN} more", file=sys.stderr)
-        print(f"error: {len(errors)} load error(s); nothing {'checked' if args.check else 'written'}. "
-              "Fix them (`python -m catalog validate` lists them) and build again.", file=sys.stderr)
+        print(
+            f"error: {len(errors)} load error(s); nothing {'checked' if args.check else 'written'}. "
+            "Fix them (`python -m catalog validate` lists them) and build again.",
+            file=sys.stderr,
+        )
         return 1
     try:
         plan = build.plan(cat, args.repo or cat.repo_root)

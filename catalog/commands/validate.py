@@ -1,4 +1,5 @@
 """``python -m catalog validate [--papers DIR] [--format text|json]``"""
+
 from __future__ import annotations
 
 import argparse

@@ -6,6 +6,7 @@ is a renderer, mapping an output path (absolute, or relative to repo_root) to th
 ``python -m catalog build`` finds them on disk (catalog.build.renderer_modules), collects them all and writes
 what changed. Modules without ``outputs`` (markdown, escape) are helpers shared by the renderers.
 """
+
 from __future__ import annotations
 
 

@@ -9,6 +9,7 @@
 - ``url(u)``: a URL safe as a Markdown link target, also inside a table.
 - ``link(text, target)``: ``[md(text)](url(target))``, or md(text) alone when there is no target.
 """
+
 from __future__ import annotations
 
 import html
@@ -55,7 +56,7 @@ def md_text(text: str) -> str:
         u = _trim_url(m.group(0))
         if not u.split("://", 1)[1]:
             continue
-        out += [_md_inline(text[pos:m.start()]), f"[{md(u)}]({url(u)})"]
+        out += [_md_inline(text[pos : m.start()]), f"[{md(u)}]({url(u)})"]
         pos = m.start() + len(u)
     out.append(_md_inline(text[pos:]))
     return "".join(out)
@@ -68,8 +69,15 @@ def h(text: str) -> str:
 
 def url(u: object) -> str:
     """A URL safe inside a Markdown link target, also within a table."""
-    return (str(u).replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("|", "%7C")
-            .replace("<", "%3C").replace(">", "%3E"))
+    return (
+        str(u)
+        .replace(" ", "%20")
+        .replace("(", "%28")
+        .replace(")", "%29")
+        .replace("|", "%7C")
+        .replace("<", "%3C")
+        .replace(">", "%3E")
+    )
 
 
 def link(text: str, target: object | None) -> str:

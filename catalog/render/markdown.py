@@ -1,5 +1,6 @@
 """Display strings shared by the renderers (README, site, BibTeX): paper link, short author list, venue label,
 display order. Escaping lives in catalog.render.escape."""
+
 from __future__ import annotations
 
 from catalog.schema import Paper, Venue

@@ -1,4 +1,5 @@
 """Importers: BibTeX (bibtexparser 2) and arXiv (the `arxiv` package) to validated Paper entries."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,3 +19,4 @@ class Candidate:
     paper: Paper | None = None
     error: str | None = None
     notes: list[str] = field(default_factory=list)  # what the contributor still has to check or fill in
+    warnings: list[str] = field(default_factory=list)  # e.g. two fields of the record that disagree, and which won

@@ -1,5 +1,6 @@
 """arXiv intake with the `arxiv` package: first-version date, DOI, and the venue the comment or journal_ref
 states ("Accepted at ICML 2024" -> ICML 2024, evidence kind arxiv-comment)."""
+
 from __future__ import annotations
 
 import re
@@ -7,11 +8,11 @@ import re
 import arxiv
 import requests
 
+from catalog.entries import build_paper, make_key
 from catalog.load import Catalog
 from catalog.registry import VenueMatch
 from catalog.sources import Candidate, IntakeError
 from catalog.sources.evidence import venue_from_doi
-from catalog.entries import build_paper, make_key
 
 _ID = re.compile(
     r"^(?:arxiv:|https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/)?(?P<id>\d{4}\.\d{4,5})(?P<v>v\d+)?(?:\.pdf)?/?$",
@@ -40,7 +41,10 @@ def fetch(arxiv_id: str, client: arxiv.Client | None = None) -> arxiv.Result:
     except arxiv.ArxivError as exc:
         raise IntakeError(f"arXiv API error for {arxiv_id!r}: {exc.message}") from None
     except requests.RequestException as exc:
-        raise IntakeError(f"cannot reach the arXiv API: {type(exc).__name__}") from None
+        raise IntakeError(
+            f"cannot reach the arXiv API ({type(exc).__name__}); offline, save the paper's BibTeX "
+            f"to a file and run `python -m catalog add --bibtex FILE`"
+        ) from None
     if not results:
         raise IntakeError(f"arXiv has no paper {arxiv_id}")
     return results[0]
@@ -72,17 +76,21 @@ def to_candidate(result: arxiv.Result, cat: Catalog) -> Candidate:
             m = m if (m and m.year and not ix.is_preprint(m.venue)) else ix.find_in_comment(text)
             if m and m.year:
                 venue = m
-                evidence = {"kind": "arxiv-comment", "url": abs_url, "note": f"arXiv {label}: \"{text}\""}
+                evidence = {"kind": "arxiv-comment", "url": abs_url, "note": f'arXiv {label}: "{text}"'}
                 break
     if venue is None:
         venue = VenueMatch("arxiv", None, "preprint")
-        searched = "; ".join(f"{k}: \"{t}\"" for k, t in (("comment", comment), ("journal_ref", journal_ref)) if t)
+        searched = "; ".join(f'{k}: "{t}"' for k, t in (("comment", comment), ("journal_ref", journal_ref)) if t)
         evidence = {"kind": "none", "note": "no venue in the arXiv record" + (f" ({searched})" if searched else "")}
         if doi and not ix.decode_doi(doi).preprint:
-            notes.append(f"publisher DOI {doi} but no registry venue matched: set the venue (journal_ref: {journal_ref!r})")
+            notes.append(
+                f"publisher DOI {doi} but no registry venue matched: set the venue (journal_ref: {journal_ref!r})"
+            )
     verified = True
     if evidence["kind"] == "arxiv-comment":
-        notes.append(f"venue {venue.venue} {venue.year} from the arXiv {evidence['note'].split(':')[0][6:]}: confirm it")
+        notes.append(
+            f"venue {venue.venue} {venue.year} from the arXiv {evidence['note'].split(':')[0][6:]}: confirm it"
+        )
     year = min(first_version.year, venue.year) if venue.year else first_version.year
     data = {
         "key": make_key(authors or ["anon"], year, title or "paper"),

@@ -24,6 +24,7 @@ catalog export --bibtex`` writes for that entry.
 
 Cost: linear in the catalog.
 """
+
 from __future__ import annotations
 
 import shutil

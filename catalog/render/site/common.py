@@ -1,6 +1,7 @@
 """What every site page shares: front matter, the generated-file notice, anchors, code fences, topic ancestry,
 display order, and ``Site``, the per-build view of the catalog that computes once whatever several pages use
 (topic ancestry, the papers under a topic or at a venue, a paper's table row, all the BibTeX)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,11 +13,11 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from catalog.render.bibtex import export as export_bibtex
+from catalog.render.bibtex import export_each as export_bibtex_each
 from catalog.render.escape import h, link, md
 from catalog.render.markdown import authors_short, sort_key, venue_label
 from catalog.schema import Paper, Topic
-from catalog.sources.bibtex import export as export_bibtex
-from catalog.sources.bibtex import export_each as export_bibtex_each
 
 if TYPE_CHECKING:  # pragma: no cover
     from catalog.load import Catalog, Entry
@@ -31,8 +32,9 @@ def front_matter(**fields: object) -> str:
     for name in ("title", "description"):
         if name in fields:
             fields[name] = h(str(fields[name]))
-    body = yaml.dump(fields, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False, width=10_000,
-                     default_flow_style=False)
+    body = yaml.dump(
+        fields, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False, width=10_000, default_flow_style=False
+    )
     return f"---\n{body}---\n"
 
 
@@ -112,7 +114,7 @@ class Site:
     @functools.cached_property
     def _bibtex(self) -> dict[int, str]:
         """id(entry) -> its BibTeX, for every entry of the catalog in one export (see export_each)."""
-        return {id(e): text for e, text in zip(self.cat.entries, export_bibtex_each(self.cat))}
+        return {id(e): text for e, text in zip(self.cat.entries, export_bibtex_each(self.cat), strict=True)}
 
     def bibtex(self, entry: Entry) -> str:
         text = self._bibtex.get(id(entry))
@@ -153,8 +155,10 @@ class Site:
 
     def paper_table(self, papers: list[Paper], prefix: str, venue_column: bool = True) -> str:
         """A Markdown table of papers: Year, Paper, Authors, then Venue (or Track, on a venue's own page)."""
-        rows = ["| Year | Paper | Authors | " + ("Venue |" if venue_column else "Track |"),
-                "|-----:|-------|---------|-------|"]
+        rows = [
+            "| Year | Paper | Authors | " + ("Venue |" if venue_column else "Track |"),
+            "|-----:|-------|---------|-------|",
+        ]
         rows += [self._table_row(p, prefix, venue_column) for p in order(papers)]
         return "\n".join(rows) + "\n"
 
@@ -165,8 +169,11 @@ class Site:
             title = link(p.title, f"{prefix}papers/{p.key}.md")
             if not p.verified:
                 title += " <span class='w2s-pill w2s-pill--unverified'>unverified</span>"
-            last = (self.venue_link(p, prefix) if venue_column
-                    else md(p.venue.track + (f": {p.venue.workshop}" if p.venue.workshop else "")))
+            last = (
+                self.venue_link(p, prefix)
+                if venue_column
+                else md(p.venue.track + (f": {p.venue.workshop}" if p.venue.workshop else ""))
+            )
             row = f"| {p.year} | {title} | {md(authors_short(p.authors))} | {last} |"
             self._rows[(id(p), prefix, venue_column)] = row
         return row

@@ -1,5 +1,6 @@
 """Hand-written Markdown embedded in site pages (results fragments, CONTRIBUTING.md): links to files outside
 the site become text, headings are shifted under the page's own."""
+
 from __future__ import annotations
 
 import re
@@ -13,7 +14,7 @@ def rewrite_links(text: str, keep: dict[str, str]) -> str:
     """Relative link targets named in `keep` are replaced by their value; other relative links (files
     outside the site) become plain text, since MkDocs cannot serve them. Absolute URLs and anchors stay."""
 
-    def sub(m: re.Match) -> str:
+    def sub(m: re.Match[str]) -> str:
         target = m.group("target")
         if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith("#"):
             return m.group(0)
@@ -45,6 +46,6 @@ def demote_headings(text: str, top: int) -> str:
         if _FENCE.match(line):
             in_code = not in_code
         elif not in_code and (m := _HEADING.match(line)):
-            line = "#" * min(6, len(m.group(1)) + shift) + line[len(m.group(1)):]
+            line = "#" * min(6, len(m.group(1)) + shift) + line[len(m.group(1)) :]
         out.append(line)
     return "\n".join(out)

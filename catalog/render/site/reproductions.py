@@ -1,6 +1,7 @@
 """docs/reproductions/index.md: each recipe linked from the catalog, its command and its committed results
 (results/<recipe>/results.md and plots, the plots copied beside the page). ``results_block`` is also what a
 paper page with a reproduction embeds."""
+
 from __future__ import annotations
 
 import re
@@ -35,8 +36,10 @@ def results_block(repo_root: Path, recipe: str, to_images: str, level: int) -> s
     frag = d / "results.md"
     images = result_images(repo_root, recipe)
     if not frag.is_file() and not images:
-        return (f"No results yet: run `python -m repro run {recipe} --out results/{recipe}` and commit that "
-                "folder (results.json, results.md, plot.png).\n")
+        return (
+            f"No results yet: run `python -m repro run {recipe} --out results/{recipe}` and commit that "
+            "folder (results.json, results.md, plot.png).\n"
+        )
     parts = []
     keep = {img.name: f"{to_images}{img.name}" for img in images}
     referenced: set[str] = set()
@@ -53,22 +56,33 @@ def results_block(repo_root: Path, recipe: str, to_images: str, level: int) -> s
 
 
 def index(s: Site) -> str:
-    out = [front_matter(title="Reproductions", hide=["navigation"]), NOTICE, "", "# Reproductions", "",
-           "Each recipe in `repro/recipes/` reproduces one paper's method on the shared trainer. The numbers "
-           "below are the committed results in `results/<recipe>/` (written by `python -m repro run <recipe> "
-           "--out results/<recipe>`); PGR is the fraction of the gap between "
-           "the weak supervisor and the strong ceiling that the student recovers (see the "
-           "[home page](../index.md#performance-gap-recovered-pgr)).", ""]
+    out = [
+        front_matter(title="Reproductions", hide=["navigation"]),
+        NOTICE,
+        "",
+        "# Reproductions",
+        "",
+        "Each recipe in `repro/recipes/` reproduces one paper's method on the shared trainer. The numbers "
+        "below are the committed results in `results/<recipe>/` (written by `python -m repro run <recipe> "
+        "--out results/<recipe>`); PGR is the fraction of the gap between "
+        "the weak supervisor and the strong ceiling that the student recovers (see the "
+        "[home page](../index.md#performance-gap-recovered-pgr)).",
+        "",
+    ]
     if not s.recipes:
         out += ["No catalog entry links a recipe yet (`repro:` in `catalog/papers/<key>.yaml`).", ""]
     for r in s.recipes:
         papers = order(p for p in s.papers if p.repro == r)
-        out += [f"## {md(r)} {{ #{anchor(r)} }}", "",
-                "Reproduces " + "; ".join(link(p.title, f"../papers/{p.key}.md") + f" ({p.year})"
-                                          for p in papers) + ".", "",
-                fence(f"python -m repro run {r}", "bash"),
-                "### Latest results", "",
-                results_block(s.root, r, f"{r}/", 4)]
+        out += [
+            f"## {md(r)} {{ #{anchor(r)} }}",
+            "",
+            "Reproduces " + "; ".join(link(p.title, f"../papers/{p.key}.md") + f" ({p.year})" for p in papers) + ".",
+            "",
+            fence(f"python -m repro run {r}", "bash"),
+            "### Latest results",
+            "",
+            results_block(s.root, r, f"{r}/", 4),
+        ]
     return "\n".join(out)
 
 

@@ -1,5 +1,6 @@
 """docs/topics/index.md (the taxonomy) and docs/topics/<id>.md (the papers under each topic, sub-topics
 included)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,9 +11,16 @@ from catalog.schema import Topic
 
 
 def index(s: Site) -> str:
-    out = [front_matter(title="Topics", hide=["navigation"]), NOTICE, "", "# Topics", "",
-           "The taxonomy: research areas and their sub-topics. A paper counts under every topic it lists and "
-           "under each parent area.", ""]
+    out = [
+        front_matter(title="Topics", hide=["navigation"]),
+        NOTICE,
+        "",
+        "# Topics",
+        "",
+        "The taxonomy: research areas and their sub-topics. A paper counts under every topic it lists and "
+        "under each parent area.",
+        "",
+    ]
     for t in s.topics_in_order:
         depth = len(s.ancestors(t.id)) - 1
         n = len(s.papers_under.get(t.id, []))
@@ -35,8 +43,11 @@ def page(s: Site, t: Topic) -> str:
     children = [c for c in s.topics.values() if c.parent == t.id]
     if children:
         out += ["Sub-topics: " + ", ".join(s.topic_link(c.id, "../") for c in children) + ".", ""]
-    out += [f"{len(papers)} paper{'s' if len(papers) != 1 else ''} "
-            f"([filter the papers table by this topic](../papers/index.md?topic={t.id})).", ""]
+    out += [
+        f"{len(papers)} paper{'s' if len(papers) != 1 else ''} "
+        f"([filter the papers table by this topic](../papers/index.md?topic={t.id})).",
+        "",
+    ]
     if papers:
         out.append(s.paper_table(papers, "../"))
     return "\n".join(out)

@@ -1,5 +1,6 @@
 """docs/venues/index.md (the venues papers appeared at) and docs/venues/<id>.md (a venue's papers by
 edition)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,15 +14,25 @@ KIND_ORDER = {"conference": 0, "journal": 1, "workshop": 2, "preprint": 3}
 
 def used(s: Site) -> list[Venue]:
     """The registry's venues that have a paper, conferences first, then by acronym."""
-    return sorted((v for v in s.venues.values() if v.id in s.papers_at),
-                  key=lambda v: (KIND_ORDER.get(v.kind, 9), v.acronym.casefold()))
+    return sorted(
+        (v for v in s.venues.values() if v.id in s.papers_at),
+        key=lambda v: (KIND_ORDER.get(v.kind, 9), v.acronym.casefold()),
+    )
 
 
 def index(s: Site) -> str:
-    out = [front_matter(title="Venues", hide=["navigation"]), NOTICE, "", "# Venues", "",
-           "Where the catalogued papers appeared. Every venue claim links to its evidence on the paper's page; "
-           "papers found only on arXiv are listed as preprints.", "",
-           "| Venue | Name | Kind | Papers |", "|-------|------|------|-------:|"]
+    out = [
+        front_matter(title="Venues", hide=["navigation"]),
+        NOTICE,
+        "",
+        "# Venues",
+        "",
+        "Where the catalogued papers appeared. Every venue claim links to its evidence on the paper's page; "
+        "papers found only on arXiv are listed as preprints.",
+        "",
+        "| Venue | Name | Kind | Papers |",
+        "|-------|------|------|-------:|",
+    ]
     for v in used(s):
         n = len(s.papers_at.get(v.id, []))
         out.append(f"| {link(v.acronym, f'{v.id}.md')} | {md(v.name)} | {v.kind} | {n} |")
@@ -37,9 +48,13 @@ def page(s: Site, v: Venue) -> str:
     line = f"**{md(v.name)}** ({v.kind})"
     if v.url:
         line += f" · {link('website', str(v.url))}"
-    out += [line, "",
-            f"{len(papers)} paper{'s' if len(papers) != 1 else ''} "
-            f"([filter the papers table by this venue](../papers/index.md?venue={v.id})).", ""]
+    out += [
+        line,
+        "",
+        f"{len(papers)} paper{'s' if len(papers) != 1 else ''} "
+        f"([filter the papers table by this venue](../papers/index.md?venue={v.id})).",
+        "",
+    ]
     by_year: dict[int | None, list[Paper]] = {}
     for p in papers:
         by_year.setdefault(p.venue.year, []).append(p)

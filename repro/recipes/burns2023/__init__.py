@@ -21,7 +21,8 @@ DESCRIPTIONS = {
     "confidence": "auxiliary confidence loss (alpha ramps 0 -> alpha_max over the first 20% of steps), "
                   "threshold prior from the config",
     "confidence_balanced": "auxiliary confidence loss with the paper's balanced prior (half hardened positives)",
-    "bootstrap": "bootstrapping through the intermediate rungs of the ladder, soft labels",
+    "bootstrap": "bootstrapping through the intermediate rungs of the ladder, soft labels; intermediate rungs "
+                 "cross-fitted (each labels only the half of half B it was not trained on)",
     "oracle_stop": "naive soft, but selection on ground-truth labels of half B's validation share (oracle)",
 }
 

@@ -7,21 +7,30 @@ The method, stage by stage (``run`` calls them in this order, for every seed):
 3. its soft predictions on half B are the weak labels (the only labels a student ever sees);
 4. train the strong ceiling on half B with ground truth;
 5. train strong students on half B from the weak labels: naive (hard or soft labels), with the auxiliary
-   confidence loss, and by bootstrapping through intermediate sizes;
-6. evaluate everything on the test split; PGR = (student - weak) / (ceiling - weak).
+   confidence loss, and by bootstrapping through intermediate sizes. Bootstrapping is cross-fitted: half B's
+   training share is cut into two grouped halves, each intermediate rung is trained twice (once per half) and
+   each copy labels the half it did not see, so the next rung learns from out-of-sample predictions, never
+   from a model's predictions on its own training examples; the strong model, last, trains on all of it;
+6. evaluate everything on the test split; PGR of the mean accuracies over seeds (``report.py``).
+A method whose student is the same training stage as another's (``confidence_balanced`` when the configured
+prior is already balanced; ``bootstrap`` without intermediate rungs) is reported once, with a line saying so.
 Model selection (L2 strength / stopping step) uses a validation share of the same half with the same kind of
 labels the stage trains on: weak labels for students. ``oracle_stop`` selects with ground truth instead and is
 reported as an oracle ablation only.
 """
 from __future__ import annotations
 
+import torch
+
+from ...cache import fingerprint
 from ...config import LossSpec, ModelConfig
 from ...pipeline import Context, Stage
-from ...report import MethodRuns, RunResult
-from ...tasks import Splits, WeakLabelled
+from ...report import MethodRuns, RunResult, curve_rows, weak_label_rows
+from ...tasks import Splits, WeakLabelled, _group_partition
 from . import DESCRIPTIONS, Config
 
 XENT = LossSpec()
+LADDER_NAIVE = "naive_soft (weak labels)"  # the ladder's naive series is the naive_soft student at each rung
 
 
 # ---- stages ---------------------------------------------------------------------------------------------------
@@ -46,12 +55,40 @@ def train_student(ctx: Context, model: ModelConfig, train: WeakLabelled, val: We
                      upstream=upstream)
 
 
+def crossfit_halves(ctx: Context, index: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Half B's training examples in two grouped halves (no item's siblings in both), for cross-fitting."""
+    one, two = _group_partition(ctx.task().groups, index.tolist(), [0.5, 0.5], seed + 3)
+    if not one or not two:
+        raise ValueError(f"task {ctx.task().name}: too few groups in half B to cross-fit the bootstrap ladder")
+    return torch.tensor(one, dtype=torch.long), torch.tensor(two, dtype=torch.long)
+
+
+def crossfit_rung(ctx: Context, model: ModelConfig, train: WeakLabelled, val: WeakLabelled, seed: int,
+                  upstream: str) -> Stage:
+    """An intermediate rung, cross-fitted: one copy trains on each half of half B and labels the other half,
+    so every label it passes on is an out-of-sample prediction. Elsewhere (validation share, test) the two
+    copies' predictions are averaged."""
+    halves = crossfit_halves(ctx, train.index, seed)
+    fits = []
+    for part in halves:
+        keep = torch.isin(train.index, part)
+        fits.append(train_student(ctx, model, WeakLabelled(train.index[keep], train.soft[keep]), val, XENT, seed,
+                                  (upstream,)))
+    prob = (fits[0].prob + fits[1].prob) / 2
+    prob[halves[1]] = fits[0].prob[halves[1]]  # copy 0 never saw half 1
+    prob[halves[0]] = fits[1].prob[halves[0]]
+    return Stage(fingerprint("crossfit", fits[0].key, fits[1].key), prob, {"crossfit": [f.key for f in fits]})
+
+
 def bootstrap(ctx: Context, chain: list[ModelConfig], train: WeakLabelled, val: WeakLabelled, seed: int,
               upstream: str) -> list[Stage]:
-    """Each rung learns from the previous rung's soft labels on half B; the last rung is the strong model."""
+    """Each rung learns from the previous rung's soft labels on half B; intermediate rungs are cross-fitted
+    (:func:`crossfit_rung`), the last rung, the strong model, trains on all of half B's training share."""
     stages = []
-    for model in chain:
-        st = train_student(ctx, model, train, val, XENT, seed, (upstream,))
+    for i, model in enumerate(chain):
+        last = i == len(chain) - 1
+        st = train_student(ctx, model, train, val, XENT, seed, (upstream,)) if last else \
+            crossfit_rung(ctx, model, train, val, seed, upstream)
         stages.append(st)
         train, val = WeakLabelled(train.index, st.prob[train.index]), WeakLabelled(val.index, st.prob[val.index])
         upstream = st.key
@@ -71,7 +108,8 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
     train, val = weak_labels(weak, s)
     ceiling = train_ceiling(ctx, cfg.strong, s, seed)
     acc = lambda st: ctx.evaluate(st.prob, s.test)  # noqa: E731
-    out = {"weak": acc(weak), "ceiling": acc(ceiling), "methods": {}, "ladder": []}
+    out = {"weak": acc(weak), "ceiling": acc(ceiling), "methods": {}, "stage": {}, "ladder": [],
+           "weak_labels": weak_label_rows(seed, ctx.task().texts, {"b_train": train, "b_val": val})}
     up = (weak.key,)
     conf = LossSpec(name="confidence", confidence=cfg.confidence)
     balanced = LossSpec(name="confidence", confidence=cfg.confidence.model_copy(update={"prior": "balanced"}))
@@ -84,15 +122,30 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
         "oracle_stop": lambda: oracle_student(ctx, cfg.strong, train, s, seed, weak.key),
     }
     for m in cfg.methods:
-        out["methods"][m] = acc(runs[m]())
-    # The size ladder for the plot: ceiling, naive (weak labels) and bootstrapped student at each rung.
+        st = runs[m]()
+        out["methods"][m], out["stage"][m] = acc(st), st.key
+    # The size ladder for the plot: ceiling, naive_soft (weak labels) and the bootstrapped student at each rung.
     if cfg.ladder and not cfg.finetune:  # the plot's x axis is parameter count of frozen backbones
         chain = [*cfg.ladder, cfg.strong]
         boot = bootstrap(ctx, chain, train, val, seed, weak.key)
         for model, b in zip(chain, boot):
             out["ladder"].append({"ceiling": acc(train_ceiling(ctx, model, s, seed))["acc"],
-                                  "naive (weak labels)": acc(train_student(ctx, model, train, val, XENT, seed, up))["acc"],
+                                  LADDER_NAIVE: acc(train_student(ctx, model, train, val, XENT, seed, up))["acc"],
                                   "bootstrapped": acc(b)["acc"]})
+    return out
+
+
+def coinciding(methods: list[str], stage_of: dict[str, str]) -> dict[str, str]:
+    """Methods whose student is the same training stage as an earlier method's (e.g. ``confidence_balanced``
+    when the configured prior is already balanced, or ``bootstrap`` with no intermediate rung): method -> the
+    method it repeats. They are reported once."""
+    first: dict[str, str] = {}
+    out = {}
+    for m in methods:
+        if stage_of[m] in first:
+            out[m] = first[stage_of[m]]
+        else:
+            first[stage_of[m]] = m
     return out
 
 
@@ -109,8 +162,13 @@ def run(cfg: Config, ctx: Context) -> RunResult:
 
 
 def collect(cfg: Config, ctx: Context, per_seed: list[dict]) -> RunResult:
+    same = coinciding(cfg.methods, per_seed[0]["stage"])  # the same for every seed: it depends on the config only
     methods = {m: MethodRuns([r["methods"][m]["acc"] for r in per_seed], [r["methods"][m]["auroc"] for r in per_seed],
-                             DESCRIPTIONS[m], oracle=m == "oracle_stop") for m in cfg.methods}
+                             DESCRIPTIONS[m], oracle=m == "oracle_stop") for m in cfg.methods if m not in same}
+    served: dict[str, list[str]] = {}
+    for r in per_seed:
+        for m, key in r["stage"].items():
+            served.setdefault(key, []).append(m)
     ladder = []
     if cfg.ladder and not cfg.finetune:
         chain = [*cfg.ladder, cfg.strong]
@@ -130,8 +188,14 @@ def collect(cfg: Config, ctx: Context, per_seed: list[dict]) -> RunResult:
             f"{select} is chosen by agreement with the weak labels of a held-out validation share of half B, never "
             f"on test (oracle_stop selects with ground truth there and is an ablation). Confidence loss: alpha_max "
             f"{cfg.confidence.alpha_max}, linear warm-up over {cfg.confidence.warmup_frac:.0%} of steps, "
-            f"{cfg.confidence.prior} threshold prior.")
+            f"{cfg.confidence.prior} threshold prior. Bootstrapping is cross-fitted: each intermediate rung is "
+            f"trained on one half of half B's training share and labels the other half, so no rung relabels the "
+            f"examples it was trained on.")
     return RunResult(config=cfg.model_dump(mode="json"),
                      seeds=list(range(cfg.seeds)), weak=[r["weak"]["acc"] for r in per_seed],
-                     ceiling=[r["ceiling"]["acc"] for r in per_seed], methods=methods, weak_name=cfg.weak.display(),
-                     strong_name=cfg.strong.display(), ladder=ladder, note=note)
+                     ceiling=[r["ceiling"]["acc"] for r in per_seed], methods=methods,
+                     weak_auroc=[r["weak"]["auroc"] for r in per_seed],
+                     ceiling_auroc=[r["ceiling"]["auroc"] for r in per_seed], weak_name=cfg.weak.display(),
+                     strong_name=cfg.strong.display(), ladder=ladder, note=note, coincide=same,
+                     curves=curve_rows(ctx.trained, served),
+                     weak_labels=[row for r in per_seed for row in r["weak_labels"]])

@@ -195,5 +195,7 @@ is the control that trains on the variations' answers without filtering or weigh
     return RunResult(config=cfg.model_dump(mode="json"),
                      seeds=list(range(cfg.seeds)), weak=[r["weak"]["acc"] for r in per_seed],
                      ceiling=[r["ceiling"]["acc"] for r in per_seed], methods=methods, weak_name=cfg.weak.display(),
+                     weak_auroc=[r["weak"]["auroc"] for r in per_seed],
+                     ceiling_auroc=[r["ceiling"]["auroc"] for r in per_seed],
                      strong_name=cfg.strong.display(), note=note,
                      extras={f"reliability.{k}": [r["reliability"][k] for r in per_seed] for _, k, _ in rel_rows})
