@@ -55,7 +55,9 @@ def _run(cfgs: list[ModelConfig], texts: list[str], log=None) -> dict[int, dict]
     depths = [c.layers for c in cfgs]
     deepest = None if any(d is None for d in depths) else max(depths)
     dtype = torch_dtype(base.dtype)
-    body = load_backbone(base, path=path, layers=deepest, dtype=dtype).eval()
+    # float32 weights whatever the checkpoint's dtype (transformers would keep a bf16 checkpoint in bf16);
+    # ``dtype`` is the autocast precision of the pass below
+    body = load_backbone(base, path=path, layers=deepest, dtype=torch.float32).eval()
     tok = load_tokenizer(base, path=path)
     device = default_device()
     body.to(device)
