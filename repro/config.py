@@ -21,7 +21,7 @@ from .metrics import MIN_GAP
 
 __all__ = ["RecipeConfig", "ConfigError", "load_config", "apply_overrides", "TaskConfig", "LoraSpec", "ModelConfig",
            "Dtype", "TrainerConfig", "HEAD_TRAINING", "FINETUNE_TRAINING", "HeadConfig", "Prior", "ConfidenceSettings",
-           "LossSpec"]
+           "ProductSettings", "LossSpec"]
 
 
 class TaskConfig(BaseModel):
@@ -141,23 +141,35 @@ class ConfidenceSettings(BaseModel):
                          "weak labels' batch mean, or the rolling median of the student's predictions")
 
 
+class ProductSettings(BaseModel):
+    """The product loss (a product of experts of the weak label and the student's own prediction)."""
+    model_config = ConfigDict(extra="forbid")
+    alpha_max: float = Field(1.0, ge=0, le=1, description="exponent of the student's prediction at full weight")
+    warmup_frac: float = Field(0.2, ge=0, le=1, description="the exponent ramps linearly over this share of steps")
+
+
+_SETTINGS = {"confidence": ConfidenceSettings, "product": ProductSettings}
+
+
 class LossSpec(BaseModel):
-    """A training loss: ``xent`` (soft or hard targets) or ``confidence`` with its settings."""
+    """A training loss: ``xent`` (soft or hard targets), ``confidence`` or ``product``, with its settings."""
     model_config = ConfigDict(extra="forbid", frozen=True)
-    name: Literal["xent", "confidence"] = "xent"
+    name: Literal["xent", "confidence", "product"] = "xent"
     confidence: ConfidenceSettings | None = Field(None, description="confidence loss only (default settings if omitted)")
+    product: ProductSettings | None = Field(None, description="product loss only (default settings if omitted)")
 
     @model_validator(mode="before")
     @classmethod
     def _default_settings(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("name") == "confidence" and data.get("confidence") is None:
-            return {**data, "confidence": {}}
+        if isinstance(data, dict) and data.get("name") in _SETTINGS and data.get(data["name"]) is None:
+            return {**data, data["name"]: {}}
         return data
 
     @model_validator(mode="after")
     def _settings_match_name(self) -> "LossSpec":
-        if self.name == "xent" and self.confidence is not None:
-            raise ValueError("xent takes no confidence settings")
+        for other in _SETTINGS:
+            if other != self.name and getattr(self, other) is not None:
+                raise ValueError(f"{self.name} takes no {other} settings")
         return self
 
 

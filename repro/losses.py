@@ -15,8 +15,8 @@ import torch.nn.functional as F
 from .config import ConfidenceSettings, LossSpec, Prior
 
 __all__ = [
-    "soft_cross_entropy", "alpha_schedule", "harden", "confidence_loss", "make_loss", "ThresholdPrior", "LossFn",
-    "ConfidenceLoss",
+    "soft_cross_entropy", "alpha_schedule", "harden", "confidence_loss", "product_loss", "make_loss", "ThresholdPrior",
+    "LossFn", "ConfidenceLoss",
 ]
 
 
@@ -62,6 +62,20 @@ def confidence_loss(
     """
     p_student = torch.softmax(logits.detach().float(), dim=-1)[:, 1]
     target = (1.0 - alpha) * weak_pos.float() + alpha * harden(p_student, threshold)
+    return soft_cross_entropy(logits, target, weight)
+
+
+def product_loss(logits: torch.Tensor, weak_pos: torch.Tensor, alpha: float,
+                 weight: torch.Tensor | None = None, eps: float = 1e-6) -> torch.Tensor:
+    """Product loss: cross-entropy to the product of experts of the weak label and the student's prediction.
+
+    target ∝ weak ** 1 * student ** alpha (per class, renormalised; the student's prediction is detached), so
+    where the student is confident and the weak label is not, the target leans towards the student. ``alpha`` 0
+    is plain cross-entropy to the weak labels; 1 is the full product.
+    """
+    logp_student = F.log_softmax(logits.detach().float(), dim=-1)
+    log_weak = _two_class(weak_pos).clamp_min(eps).log()
+    target = torch.softmax(log_weak + alpha * logp_student, dim=-1)[:, 1]
     return soft_cross_entropy(logits, target, weight)
 
 
@@ -136,12 +150,20 @@ class ConfidenceLoss:
 
 
 def make_loss(spec: LossSpec) -> LossFn:
-    """Build the trainer loss a :class:`~repro.config.LossSpec` names: ``xent`` (soft or hard targets) or
-    ``confidence`` (its settings: :class:`~repro.config.ConfidenceSettings`)."""
+    """Build the trainer loss a :class:`~repro.config.LossSpec` names: ``xent`` (soft or hard targets),
+    ``confidence`` (its settings: :class:`~repro.config.ConfidenceSettings`) or ``product``
+    (:class:`~repro.config.ProductSettings`; the student's exponent ramps like the confidence loss's alpha)."""
     if spec.name == "xent":
         def xent(logits, batch, state):
             return soft_cross_entropy(logits, batch["target"], batch.get("weight"))
         return xent
     if spec.name == "confidence":
         return ConfidenceLoss(spec.confidence)
-    raise ValueError(f"unknown loss {spec.name!r}; use xent or confidence")
+    if spec.name == "product":
+        c = spec.product
+
+        def product(logits, batch, state):
+            alpha = alpha_schedule(state.progress, c.alpha_max, c.warmup_frac)
+            return product_loss(logits, batch["target"], alpha, batch.get("weight"))
+        return product
+    raise ValueError(f"unknown loss {spec.name!r}; use xent, confidence or product")

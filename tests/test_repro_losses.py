@@ -188,3 +188,30 @@ def test_head_learner_passes_the_logical_batch_to_the_confidence_loss():
             torch.arange(64), weak[:64], make_loss(spec), torch.arange(64, 96), weak[64:], seed=0)
         probs.append(fitted.predict(torch.arange(96)))
     assert torch.allclose(probs[0], probs[1], atol=1e-5)
+
+
+def test_product_loss_hand_computed():
+    from repro.config import ProductSettings
+    from repro.losses import product_loss
+    # student p1 = 3/4, weak soft label 0.4: full product target = 0.4*0.75 / (0.4*0.75 + 0.6*0.25) = 2/3
+    logits = torch.tensor([[0.0, math.log(3.0)]])
+    weak = torch.tensor([0.4])
+    t = 0.3 / (0.3 + 0.15)
+    expected = -(t * math.log(0.75) + (1 - t) * math.log(0.25))
+    assert product_loss(logits, weak, alpha=1.0).item() == pytest.approx(expected, rel=1e-6)
+    assert product_loss(logits, weak, alpha=0.0).item() == pytest.approx(soft_cross_entropy(logits, weak).item())
+    # a hard weak label stays hard whatever the student says (0 times anything is 0)
+    assert product_loss(logits, torch.tensor([0.0]), 1.0).item() == pytest.approx(-math.log(0.25), rel=1e-4)
+    # the target is detached: with alpha 1 the gradient is softmax - target
+    lg = logits.clone().requires_grad_(True)
+    product_loss(lg, weak, 1.0).backward()
+    assert torch.allclose(lg.grad, torch.tensor([[0.25 - (1 - t), 0.75 - t]]), atol=1e-6)
+    # built from a LossSpec, the student's exponent ramps over the warm-up
+    loss = make_loss(LossSpec(name="product", product=ProductSettings(alpha_max=1.0, warmup_frac=0.5)))
+    batch = {"target": weak}
+    assert loss(logits, batch, TrainState(step=0, total_steps=10)).item() == pytest.approx(
+        soft_cross_entropy(logits, weak).item())
+    assert loss(logits, batch, TrainState(step=5, total_steps=10)).item() == pytest.approx(expected, rel=1e-6)
+    assert LossSpec(name="product").product == ProductSettings()  # default settings when omitted
+    with pytest.raises(ValueError, match="takes no product"):
+        LossSpec(name="xent", product=ProductSettings())
