@@ -112,7 +112,9 @@ def test_three_turns_follow_the_protocol(tiny_lm, tmp_path):
             assert texts[i] in t1[j] and f"claim is {a}." in t1[j]  # A argues its assigned position
             assert f"says the claim is {a}" in t2[j] and f'"{tr.turns[0]}"' in t2[j]  # B sees A's argument ...
             assert f"Argue that the claim is {b}" in t2[j]  # ... and argues the opposite
-            assert f"You said the claim is {a}" in t3[j] and f'"{tr.turns[1]}"' in t3[j]  # A rebuts B
+            # A rebuts B reading the whole debate so far: both earlier turns, with who said what
+            assert f"said the claim is {a}" in t3[j]
+            assert f"Debater A (claim is {a}): {tr.turns[0]}\nDebater B (claim is {b}): {tr.turns[1]}" in t3[j]
             assert tr.text.startswith(f"Debater A (claim is {a}): {tr.turns[0]}\nDebater B (claim is {b}): ")
             assert all(len(t.split()) >= 1 for t in tr.turns)  # the tiny LM really generated something
     assert {tr.a_pro for tr in trs} <= {True, False}
@@ -208,9 +210,11 @@ def test_student_never_sees_half_b_ground_truth(tiny_lm, tiny_encoder, tmp_path)
     s = ctx.splits(0)
     y = ctx.task().labels.float()
     students = [r for r in seen if r[0] == "student"]
-    assert len(students) == 4 and set(res.methods) == {"debate_ensemble", "finetune_ensemble", "debate_single", "naive"}
-    debate_weak = [r for r in seen if r[0] == "weak" and r[5] is not None]
-    assert len(debate_weak) == 2 and all("Debater A (claim is " in r[5][0] for r in debate_weak)
+    assert len(students) == 6 and set(res.methods) == {"debate_ensemble", "finetune_ensemble", "debate_single",
+                                                       "single", "confidence", "product"}
+    weak = [r for r in seen if r[0] == "weak"]
+    debate_weak = [r for r in weak if "Debater A (claim is " in r[5][0]]
+    assert len(debate_weak) == 2 and len(weak) == 4
     for _, index, targets, val_index, val_targets, texts in students:
         assert texts is None  # the student reads the original example, no transcript
         assert torch.equal(index, s.b_train) and torch.equal(val_index, s.b_val)
@@ -237,3 +241,52 @@ def test_small_pools_can_cap_snippets_per_movie(tmp_path):
     capped = load_task(TaskConfig(path=str(data), n_examples=30, max_per_group=1))
     assert len(capped.texts) == 30 and len(set(capped.groups)) == 30  # one snippet from each of 30 movies
     assert len(set(uncapped.groups)) <= 15  # whole movies of up to 3 (de-duplicated) snippets
+
+
+def test_baselines_are_the_papers(tiny_lm, tiny_encoder, tmp_path):
+    """The ensemble baseline reads the same context as the debate weak models (example + claim, same token
+    budget) minus the transcript; the confidence and product baselines train on the single weak model's labels."""
+    from repro.config import LossSpec
+    data = tmp_path / "rt.csv.bz2"
+    _write_task(data)
+    seen: list = []
+    calls: list = []
+    res, ctx = _run(tiny_lm, tiny_encoder, data, tmp_path / "c", seen)
+    cfg = res.config
+    claim = cfg["debate"]["claim"]
+    texts = ctx.task().texts
+    weak = [r for r in seen if r[0] == "weak"]
+    debate_views = [r[5] for r in weak if "Debater A (claim is " in r[5][0]]
+    plain_views = [r[5] for r in weak if "Debater A (claim is " not in r[5][0]]
+    assert len(plain_views) == 2 and plain_views[0] == plain_views[1]
+    for i, x in enumerate(texts):
+        context = plain_views[0][i]
+        assert x in context and claim in context  # the same context ...
+        assert all(v[i].startswith(context + "\n") and len(v[i]) > len(context) + 1 for v in debate_views)  # + debate
+    # the same weak model and token budget for both ensembles
+    from repro.recipes.lang2025debate import recipe as rec
+    c = rec.Config.model_validate(cfg)
+    assert rec.weak_reader(c).max_length == c.weak_debate_max_length
+
+    # students: confidence and product use their losses, on exactly the single weak model's labels
+    orig = ctx.train
+
+    def spy(stage, model, index, targets, loss, val_index, val_targets, **kw):
+        calls.append((stage, loss, targets.clone(), kw.get("upstream")))
+        return orig(stage, model, index, targets, loss, val_index, val_targets, **kw)
+    ctx.train = spy
+    rec.run_seed(ctx, c, 0, rec.debate_all(ctx, c))
+    students = [x for x in calls if x[0] == "student"]
+    by_loss = {x[1].name: x for x in students}
+    assert set(by_loss) == {"xent", "confidence", "product"}
+    single = [x for x in students if x[1] == LossSpec() and len(x[3]) == 1 and x[3][0] in
+              {k[3][0] for k in students if k[1].name != "xent"}]
+    assert single, "the single-model student shares its supervisor with the confidence and product baselines"
+    assert torch.equal(by_loss["confidence"][2], single[0][2]) and torch.equal(by_loss["product"][2], single[0][2])
+    assert by_loss["confidence"][1].confidence == c.confidence and by_loss["product"][1].product == c.product
+
+
+def test_rebuttal_must_show_the_debate_so_far():
+    from pydantic import ValidationError
+    with pytest.raises(ValidationError, match="so_far"):
+        Templates(rebuttal="{question}\nYour opponent replied: \"{previous}\"\nRebut them.")

@@ -7,22 +7,34 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ...config import Dtype, ModelConfig, RecipeConfig
+from ...config import ConfidenceSettings, Dtype, ModelConfig, ProductSettings, RecipeConfig
 
 TITLE = "Debate helps weak-to-strong: weak models read strong-model debates, their ensemble labels the student"
 PAPER = "lang2025debate"
 
-Method = Literal["debate_ensemble", "finetune_ensemble", "debate_single", "naive"]
+Method = Literal["debate_ensemble", "finetune_ensemble", "debate_single", "single", "confidence", "product"]
 DESCRIPTIONS = {
     "debate_ensemble": "student on the averaged labels of weak models each trained with a different debate sample",
-    "finetune_ensemble": "student on the averaged labels of weak models without debate (different seeds)",
+    "finetune_ensemble": "baseline: student on the averaged labels of weak models trained with the same context "
+                         "(example + claim, same token budget) but no debate, different seeds",
     "debate_single": "student on the labels of one weak model trained with debate",
-    "naive": "student on the labels of one weak model without debate (burns2023 naive, soft labels)",
+    "single": "baseline: student on the labels of one weak model without debate (same context), cross-entropy",
+    "confidence": "baseline: as single, with the auxiliary confidence loss (Burns et al.)",
+    "product": "baseline: as single, with the product loss (weak label x the student's own prediction)",
 }
-# The paper's Table (Qwen-7B weak, Qwen-14B strong), PGR %: best baseline -> debate ensemble.
-PAPER_PGR = {"sciq": (44, 77), "boolq": (51, 69), "cosmos_qa": (30, 57)}
+# Lang et al. (2025), Qwen-7B weak and Qwen-14B strong, PGR %: task -> (best baseline, its PGR, debate ensemble).
+# NOT confirmed against the paper's tables (neither its PDF nor its HTML could be retrieved here; searches found
+# only abstracts and summaries). Baselines as given in issue 9: SciQ 47.1 (product loss), BoolQ 56.4 (auxiliary
+# confidence loss). Debate ensemble: SciQ 76.5 and CosmosQA 56.5 from a secondary summary, BoolQ 69 as quoted
+# in an earlier version of this recipe; CosmosQA's best baseline is not known here.
+PAPER_PGR: dict[str, tuple[str | None, float | None, float]] = {
+    "sciq": ("product loss", 47.1, 76.5),
+    "boolq": ("auxiliary confidence loss", 56.4, 69.0),
+    "cosmos_qa": (None, None, 56.5),
+}
+PAPER_PGR_CONFIRMED = False
 
 
 class Templates(BaseModel):
@@ -37,11 +49,22 @@ class Templates(BaseModel):
     attack: str = Field("{question}\nYour opponent says the claim is {opponent}: \"{previous}\"\n"
                         "Argue that the claim is {position} and attack their argument.",
                         description="turn 2 (debater B): fields question, position, opponent, previous")
-    rebuttal: str = Field("{question}\nYou said the claim is {position}. Your opponent replied: \"{previous}\"\n"
-                          "Rebut them.", description="turn 3 (debater A): fields question, position, previous")
+    so_far: str = Field("Debater A (claim is {a_position}): {turn1}\nDebater B (claim is {b_position}): {turn2}",
+                        description="the debate before turn 3: fields a_position, b_position, turn1, turn2")
+    rebuttal: str = Field("{question}\nThe debate so far:\n{so_far}\nYou are debater A and said the claim is "
+                          "{position}. Rebut debater B.",
+                          description="turn 3 (debater A): fields question, position, previous (B's turn), so_far "
+                                      "(required: turn 3 reads the whole debate so far)")
     transcript: str = Field("Debater A (claim is {a_position}): {turn1}\nDebater B (claim is {b_position}): {turn2}\n"
                             "Debater A: {turn3}", description="the transcript a judge reads")
     positions: tuple[str, str] = Field(("correct", "wrong"), description="wording of (pro, con)")
+
+    @field_validator("rebuttal")
+    @classmethod
+    def _rebuttal_reads_the_debate(cls, v: str) -> str:
+        if "{so_far}" not in v:
+            raise ValueError("turn 3 must show the whole debate so far: put {so_far} in the rebuttal template")
+        return v
 
 
 class GenerationSettings(BaseModel):
@@ -75,4 +98,6 @@ class Config(RecipeConfig):
     debate: DebateConfig = Field(default_factory=DebateConfig)
     ensemble: int = Field(4, ge=1, description="weak models per ensemble, one debate sample each (the paper: 4)")
     methods: list[Method] = Field(default_factory=lambda: ["debate_ensemble", "finetune_ensemble", "debate_single",
-                                                           "naive"])
+                                                           "single", "confidence", "product"])
+    confidence: ConfidenceSettings = Field(default_factory=ConfidenceSettings, description="the confidence baseline")
+    product: ProductSettings = Field(default_factory=ProductSettings, description="the product-loss baseline")

@@ -2,8 +2,8 @@
 
 Protocol, per example and per debate sample: two copies of one model debate a claim about the example in
 three turns. Debater A argues its assigned position (the claim is correct, or wrong); debater B argues the
-opposite and attacks A's argument; A rebuts. Which position A takes is drawn per (seed, sample, example)
-from a seeded RNG, so it does not depend on which other examples are in the run or how they are batched.
+opposite and attacks A's argument; A rebuts, reading the whole debate so far. Which position A takes is
+drawn per (seed, sample, example) from a seeded RNG, so it does not depend on which other examples are in the run or how they are batched.
 
 Transcripts are the expensive part, so they are cached in the shared :class:`repro.cache.Cache` in chunks of
 ``batch_size`` examples, each under a content hash of (model identity, templates, generation settings, seed,
@@ -114,7 +114,8 @@ class Generator:
 
 # ---- the protocol ------------------------------------------------------------------------------------------
 def debate_chunk(gen, cfg: DebateConfig, texts: Sequence[str], stances: Sequence[bool], seed: int) -> list[Transcript]:
-    """Three turns for a batch of examples: A argues its position, B the opposite and attacks, A rebuts."""
+    """Three turns for a batch of examples: A argues its position, B the opposite and attacks A's argument, A
+    rebuts reading the whole debate so far (``Templates.so_far``)."""
     t = cfg.templates
     pro, con = t.positions
     qs = [t.example.format(text=x, claim=cfg.claim) for x in texts]
@@ -123,8 +124,10 @@ def debate_chunk(gen, cfg: DebateConfig, texts: Sequence[str], stances: Sequence
     turn1 = gen([t.opening.format(question=q, position=a) for q, a in zip(qs, pos_a)], seed * 3 + 0)
     turn2 = gen([t.attack.format(question=q, position=b, opponent=a, previous=p)
                  for q, a, b, p in zip(qs, pos_a, pos_b, turn1)], seed * 3 + 1)
-    turn3 = gen([t.rebuttal.format(question=q, position=a, previous=p) for q, a, p in zip(qs, pos_a, turn2)],
-                seed * 3 + 2)
+    so_far = [t.so_far.format(a_position=a, b_position=b, turn1=x, turn2=y)
+              for a, b, x, y in zip(pos_a, pos_b, turn1, turn2)]
+    turn3 = gen([t.rebuttal.format(question=q, position=a, previous=p, so_far=h)
+                 for q, a, p, h in zip(qs, pos_a, turn2, so_far)], seed * 3 + 2)
     return [Transcript(s, (x, y, z), t.transcript.format(a_position=a, b_position=b, turn1=x, turn2=y, turn3=z))
             for s, a, b, x, y, z in zip(stances, pos_a, pos_b, turn1, turn2, turn3)]
 
