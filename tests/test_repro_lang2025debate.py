@@ -290,3 +290,77 @@ def test_rebuttal_must_show_the_debate_so_far():
     from pydantic import ValidationError
     with pytest.raises(ValidationError, match="so_far"):
         Templates(rebuttal="{question}\nYour opponent replied: \"{previous}\"\nRebut them.")
+
+
+# ---- generation backends: batched transformers generate, vLLM only when importable --------------------------------
+def test_batched_generate_equals_one_at_a_time(tiny_lm, tmp_path):
+    """Left padding and the attention mask: a batch of prompts of different lengths gets exactly the greedy answers
+    each prompt gets alone."""
+    gen = Generator(_cfg(tiny_lm, max_new_tokens=5), tmp_path)
+    users = ["good", "bad dull film and awful flat movie is this", "fun smart movie review claim"]
+    batched = gen(users, seed=0)
+    assert batched == [gen([u], seed=0)[0] for u in users]
+    assert all(batched)
+
+
+def _fake_vllm(monkeypatch, made: list):
+    import importlib.machinery
+    import sys
+    import types
+    fake = types.ModuleType("vllm")
+    fake.__spec__ = importlib.machinery.ModuleSpec("vllm", None)
+
+    class SamplingParams:
+        def __init__(self, **kw):
+            self.kw = kw
+
+    class LLM:
+        def __init__(self, **kw):
+            from transformers import AutoTokenizer
+            self.kw, self.calls = kw, []
+            self.tok = AutoTokenizer.from_pretrained(kw["model"])
+            made.append(self)
+
+        def get_tokenizer(self):
+            return self.tok
+
+        def generate(self, prompts, params, use_tqdm=True):
+            self.calls.append((prompts, params.kw))
+            out = types.SimpleNamespace
+            return [out(outputs=[out(text=f" said {len(p['prompt_token_ids'])}  tokens ")]) for p in prompts]
+    fake.LLM, fake.SamplingParams = LLM, SamplingParams
+    monkeypatch.setitem(sys.modules, "vllm", fake)
+
+
+def test_vllm_is_used_exactly_when_importable(tiny_lm, tmp_path, monkeypatch):
+    from repro.recipes.lang2025debate import debate
+    cfg = _cfg(tiny_lm, max_prompt_tokens=16, do_sample=True, temperature=0.7, top_p=0.9)
+    texts, keys = ["good great movie", "bad dull film", "fun smart movie"], ["k0", "k1", "k2"]
+    if importlib_util_find("vllm") is None:  # this machine has no vLLM: auto means transformers
+        assert debate.backend(cfg) == "transformers"
+        assert isinstance(debate.make_generator(cfg, tmp_path), Generator)
+        with pytest.raises(RuntimeError, match="pip install"):
+            debate.backend(cfg.model_copy(update={"generation": cfg.generation.model_copy(update={"backend": "vllm"})}))
+    made: list = []
+    _fake_vllm(monkeypatch, made)
+    assert debate.backend(cfg) == "vllm"
+    forced = cfg.model_copy(update={"generation": cfg.generation.model_copy(update={"backend": "transformers"})})
+    assert isinstance(debate.make_generator(forced, tmp_path), Generator)  # an explicit choice wins
+    trs = generate_transcripts(cfg, keys, texts, 0, Cache(tmp_path / "c"))
+    (llm,) = made
+    assert llm.kw["model"] == tiny_lm and llm.kw["seed"] == cfg.seed
+    assert len(llm.calls) == 2 * 3  # chunks of 2 examples x 3 turns, one generate call each
+    for prompts, params in llm.calls:
+        assert all(0 < len(p["prompt_token_ids"]) <= 16 for p in prompts)  # cut from the left to max_prompt_tokens
+        assert params == {"n": 1, "max_tokens": 3, "seed": params["seed"], "temperature": 0.7, "top_p": 0.9}
+    assert trs[0].turns[0].startswith("said ") and "  " not in trs[0].turns[0]
+    # the backend is part of the transcript key: transformers' transcripts are not reused for vLLM
+    cache = Cache(tmp_path / "c2")
+    generate_transcripts(forced, keys, texts, 0, cache)
+    generate_transcripts(cfg, keys, texts, 0, cache)
+    assert len(cache.hits) == 0
+
+
+def importlib_util_find(name):
+    import importlib.util
+    return importlib.util.find_spec(name)

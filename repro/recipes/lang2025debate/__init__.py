@@ -74,8 +74,13 @@ class GenerationSettings(BaseModel):
     do_sample: bool = Field(True, description="sample (different debate samples differ) or greedy")
     temperature: float = Field(0.8, gt=0)
     top_p: float = Field(0.95, gt=0, le=1)
-    batch_size: int = Field(32, ge=1, description="examples per generate call; also the cache chunk")
+    batch_size: int = Field(32, ge=1, description="examples per cache chunk: one batched generate call per turn "
+                            "(transformers) or one vLLM request list")
     max_prompt_tokens: int = Field(384, ge=16, description="prompts are cut from the left beyond this")
+    backend: Literal["auto", "vllm", "transformers"] = Field(
+        "auto", description="auto: vLLM when it is installed (pip install '.[vllm]'), else batched transformers "
+                            "generate")
+    gpu_memory_utilization: float = Field(0.85, gt=0, le=1, description="vLLM only: share of GPU memory it may take")
 
 
 class DebateConfig(BaseModel):

@@ -1,9 +1,16 @@
-"""Debate transcripts from a causal LM (``transformers`` ``generate``). Names no paper; templates are config.
+"""Debate transcripts from a causal LM (vLLM when installed, else batched ``transformers`` ``generate``). Names
+no paper; templates are config.
 
 Protocol, per example and per debate sample: two copies of one model debate a claim about the example in
 three turns. Debater A argues its assigned position (the claim is correct, or wrong); debater B argues the
 opposite and attacks A's argument; A rebuts, reading the whole debate so far. Which position A takes is
-drawn per (seed, sample, example) from a seeded RNG, so it does not depend on which other examples are in the run or how they are batched.
+drawn per (seed, sample, example) from a seeded RNG, so it does not depend on which other examples are in the
+run or how they are batched.
+
+Generation backends (``generation.backend``): ``vllm`` (continuous batching; the right choice for the paper's
+scale) or ``transformers`` (left-padded batched ``generate``, one call per chunk and turn); ``auto`` picks vLLM
+exactly when it can be imported. Both render prompts with the model's chat template and cut them from the left
+to ``max_prompt_tokens``. The backend is part of the transcript key (their samples differ).
 
 Transcripts are the expensive part, so they are cached in the shared :class:`repro.cache.Cache` in chunks of
 ``batch_size`` examples, each under a content hash of (model identity, templates, generation settings, seed,
@@ -17,6 +24,7 @@ ordinary checkpoint, under ``<cache>/models/`` so later loads are fast.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +39,7 @@ from ...models import model_identity as weights_identity
 from ...tasks import packaged_file
 from . import DebateConfig
 
-__all__ = ["Transcript", "assign_stance", "Generator",
+__all__ = ["Transcript", "assign_stance", "Generator", "VLLMGenerator", "backend", "make_generator",
            "generate_transcripts", "PACKAGED_LMS"]
 
 # packaged id -> (distribution, file inside it)
@@ -75,12 +83,29 @@ def _dequantized(model: str, root: Path) -> Path:
     return build_once(root / "models" / f"{model}-dequantized", convert)
 
 
+def _weights_path(cfg: DebateConfig, cache_root: Path) -> str:
+    return str(_dequantized(cfg.model, cache_root)) if cfg.model in PACKAGED_LMS else cfg.model
+
+
+def render(tok, system: str, user: str) -> str:
+    """One chat prompt: the model's chat template when it has one, else plain text ending in 'Answer:'."""
+    msgs = [{"role": "system", "content": system}] if system else []
+    msgs.append({"role": "user", "content": user})
+    if getattr(tok, "chat_template", None):
+        return tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+    return "\n\n".join(m["content"] for m in msgs) + "\n\nAnswer:"
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split())
+
+
 class Generator:
-    """A causal LM that answers batches of chat prompts (left padding; chat template when the model has one)."""
+    """A causal LM that answers batches of chat prompts with ``transformers`` ``generate`` (left padding)."""
 
     def __init__(self, cfg: DebateConfig, cache_root: Path):
         from transformers import AutoModelForCausalLM, AutoTokenizer
-        path = str(_dequantized(cfg.model, cache_root)) if cfg.model in PACKAGED_LMS else cfg.model
+        path = _weights_path(cfg, cache_root)
         self.device = default_device()
         dtype = torch_dtype(cfg.dtype)
         self.tok = AutoTokenizer.from_pretrained(path, revision=cfg.revision)
@@ -93,11 +118,7 @@ class Generator:
         self.system = cfg.templates.system
 
     def render(self, user: str) -> str:
-        msgs = [{"role": "system", "content": self.system}] if self.system else []
-        msgs.append({"role": "user", "content": user})
-        if getattr(self.tok, "chat_template", None):
-            return self.tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
-        return "\n\n".join(m["content"] for m in msgs) + "\n\nAnswer:"
+        return render(self.tok, self.system, user)
 
     @torch.inference_mode()
     def __call__(self, users: Sequence[str], seed: int) -> list[str]:
@@ -109,7 +130,45 @@ class Generator:
             {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
         out = self.lm.generate(**enc, max_new_tokens=g.max_new_tokens, pad_token_id=self.tok.pad_token_id, **kw)
         new = out[:, enc["input_ids"].shape[1]:]
-        return [" ".join(t.split()) for t in self.tok.batch_decode(new, skip_special_tokens=True)]
+        return [_clean(t) for t in self.tok.batch_decode(new, skip_special_tokens=True)]
+
+
+class VLLMGenerator:
+    """The same interface on vLLM: prompts as token ids (cut from the left), one ``generate`` per call."""
+
+    def __init__(self, cfg: DebateConfig, cache_root: Path):
+        from vllm import LLM
+        g = cfg.generation
+        self.llm = LLM(model=_weights_path(cfg, cache_root), revision=cfg.revision, seed=cfg.seed,
+                       dtype=str(torch_dtype(cfg.dtype)).removeprefix("torch."),
+                       gpu_memory_utilization=g.gpu_memory_utilization)
+        self.tok = self.llm.get_tokenizer()
+        self.gen = g
+        self.system = cfg.templates.system
+
+    def __call__(self, users: Sequence[str], seed: int) -> list[str]:
+        from vllm import SamplingParams
+        g = self.gen
+        ids = [self.tok(render(self.tok, self.system, u), add_special_tokens=False)["input_ids"][-g.max_prompt_tokens:]
+               for u in users]
+        params = SamplingParams(n=1, max_tokens=g.max_new_tokens, seed=seed,
+                                temperature=g.temperature if g.do_sample else 0.0,
+                                top_p=g.top_p if g.do_sample else 1.0)
+        outs = self.llm.generate([{"prompt_token_ids": x} for x in ids], params, use_tqdm=False)
+        return [_clean(o.outputs[0].text) for o in outs]
+
+
+def backend(cfg: DebateConfig) -> str:
+    """The generation backend this run uses: ``auto`` is vLLM exactly when it can be imported."""
+    b = cfg.generation.backend
+    installed = importlib.util.find_spec("vllm") is not None
+    if b == "vllm" and not installed:
+        raise RuntimeError("debate.generation.backend is vllm but vLLM is not installed: pip install '.[vllm]'")
+    return ("vllm" if installed else "transformers") if b == "auto" else b
+
+
+def make_generator(cfg: DebateConfig, cache_root: Path):
+    return (VLLMGenerator if backend(cfg) == "vllm" else Generator)(cfg, cache_root)
 
 
 # ---- the protocol ------------------------------------------------------------------------------------------
@@ -141,15 +200,16 @@ def generate_transcripts(cfg: DebateConfig, keys: Sequence[str], texts: Sequence
     ident = model_identity(cfg)
     bs = cfg.generation.batch_size
     common = {"model": ident, "dtype": str(torch_dtype(cfg.dtype)), "templates": cfg.templates,
-              "generation": cfg.generation, "claim": cfg.claim, "seed": cfg.seed, "sample": sample}
+              "generation": cfg.generation.model_dump(exclude={"backend", "gpu_memory_utilization"}),
+              "backend": backend(cfg), "claim": cfg.claim, "seed": cfg.seed, "sample": sample}
     chunks = [range(i, min(i + bs, len(keys))) for i in range(0, len(keys), bs)]
-    ckeys = [fingerprint("transcripts/v1", common, [(keys[i], texts[i], stances[i]) for i in c]) for c in chunks]
+    ckeys = [fingerprint("transcripts/v2", common, [(keys[i], texts[i], stances[i]) for i in c]) for c in chunks]
     missing = sum(not cache.has("transcripts", k) for k in ckeys)
     holder: dict = {}
 
     def gen():
         if "g" not in holder:
-            holder["g"] = (generator_factory or Generator)(cfg, cache.root)
+            holder["g"] = (generator_factory or make_generator)(cfg, cache.root)
         return holder["g"]
 
     out: list[Transcript] = []
