@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ...config import ConfidenceSettings, ModelConfig, RecipeConfig
 
@@ -32,15 +32,35 @@ class ReliabilityConfig(BaseModel):
         "votes", description="filter trains on the variations' answers (paper) or on the weak soft labels")
 
 
-Kind = Literal["bootstrap", "feature_dropout", "bootstrap_dropout", "token_dropout"]
+Kind = Literal["bootstrap", "feature_dropout", "bootstrap_dropout", "token_dropout", "prompts"]
+MODEL_SIDE = ("bootstrap", "feature_dropout", "bootstrap_dropout")  # need frozen features and heads
+INPUT_SIDE = ("prompts", "token_dropout")  # vary the weak model's input text: heads or finetuned LMs
 
 
 class VariationConfig(BaseModel):
     """How the weak supervisor is queried several times per example."""
     model_config = ConfigDict(extra="forbid")
-    kind: Kind = Field("bootstrap_dropout", description="bootstrap | feature_dropout | bootstrap_dropout | token_dropout")
+    kind: Kind = Field("bootstrap_dropout", description="model side: bootstrap | feature_dropout | "
+                       "bootstrap_dropout; input side: token_dropout | prompts (the paper's: answer-option "
+                       "permutations or paraphrased prompts)")
     k: int = Field(5, ge=2, description="variations per example (the paper: 5 option permutations, 2 for two-way)")
     p: float = Field(0.1, ge=0, lt=1, description="dropout probability (features or words)")
+    prompts: list[str] = Field(default_factory=list, description="kind prompts: one template per variation, "
+                               "field {text}; the weak model trains on the first and answers under every one")
+
+    @model_validator(mode="after")
+    def _prompts_match_k(self) -> "VariationConfig":
+        if self.kind == "prompts":
+            if len(self.prompts) != self.k:
+                raise ValueError(f"kind prompts needs k={self.k} templates in prompts, got {len(self.prompts)}")
+            bad = [t for t in self.prompts if "{text}" not in t]
+            if bad:
+                raise ValueError(f"every prompt template needs the field {{text}}: {bad[0]!r}")
+            if len(set(self.prompts)) != len(self.prompts):
+                raise ValueError("prompt templates must differ (identical prompts are not variations)")
+        elif self.prompts:
+            raise ValueError(f"prompts are only read by kind prompts, not {self.kind}")
+        return self
 
 
 class Config(RecipeConfig):
@@ -52,9 +72,9 @@ class Config(RecipeConfig):
                                                            "reweight"])
     confidence: ConfidenceSettings = Field(default_factory=ConfidenceSettings)
 
-    @field_validator("finetune")
-    @classmethod
-    def _frozen_only(cls, v: bool) -> bool:
-        if v:
-            raise ValueError("guo2024reliability runs its variations on frozen features; finetuning is not supported")
-        return v
+    @model_validator(mode="after")
+    def _finetune_needs_input_side(self) -> "Config":
+        if self.finetune and self.variation.kind in MODEL_SIDE:
+            raise ValueError(f"variation.kind {self.variation.kind} varies frozen-feature heads; with finetune use an "
+                             f"input-side kind: {' or '.join(INPUT_SIDE)}")
+        return self

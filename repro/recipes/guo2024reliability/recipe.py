@@ -5,7 +5,10 @@ consistent its answers are.
 The method, stage by stage (``run`` calls them in this order, for every seed):
 1. split, train the weak supervisor on half A and label half B: the burns2023 stages, same cache keys;
 2. ask the weak supervisor about every example of half B ``k`` times under answer-preserving variations
-   (``variations.py``: bootstrap heads and/or feature dropout by default);
+   (``variations.py``). Model side (frozen features): bootstrap heads and/or feature dropout (the default).
+   Input side, as in the paper (heads or finetuned LMs, ``--finetune``): the weak model reads every example
+   under ``k`` prompts (answer-option orders, paraphrased instructions) or word-dropped copies; then steps 1 and 2
+   are one stage: the weak model trains on the first view of half A and answers every view of the pool;
 3. uncertainty of an example = entropy of its ``k`` answers (``reliability.py``);
 4. method 1, ``filter``: train the student only on the examples at or below the entropy quantile (paper: the
    median), on the variations' answers;
@@ -30,9 +33,9 @@ from ...metrics import auroc, format_mean_std, mean_std, pgr
 from ...pipeline import Context, Stage
 from ...report import MethodRuns, RunResult
 from ...tasks import Splits, WeakLabelled
-from .variations import variant_probs, word_dropout
+from .variations import input_views, variant_probs, word_dropout
 from ..burns2023 import recipe as burns
-from . import DESCRIPTIONS, Config
+from . import DESCRIPTIONS, INPUT_SIDE, Config
 
 XENT = burns.XENT
 
@@ -61,6 +64,28 @@ def query_weak_variations(ctx: Context, cfg: Config, s: Splits, weak: Stage, see
 
     out = ctx.cache.stage("variants", key, compute)
     return Stage(key, out["prob"], out["info"])
+
+
+def input_side(cfg: Config) -> bool:
+    """Whether the variations change the weak model's input text and run through its own training stage."""
+    return cfg.variation.kind == "prompts" or (cfg.finetune and cfg.variation.kind in INPUT_SIDE)
+
+
+def weak_under_input_variations(ctx: Context, cfg: Config, s: Splits, seed: int) -> tuple[Stage, Stage]:
+    """The weak supervisor and its answers under input-side variations, from one training stage.
+
+    The weak model trains on half A's ground truth in its first view (``variations.input_views``) and predicts
+    every view of the pool: its prediction on the first view is the weak label, on the variation views its
+    answers (half B only). Half B's labels are not an input."""
+    texts = ctx.task().texts
+    n = len(texts)
+    views, which = input_views(texts, cfg.variation)
+    y = ctx.task().labels.float()
+    st = ctx.train("weak", cfg.weak, s.a_train, y[s.a_train], XENT, s.a_val, y[s.a_val], seed=seed,
+                   texts=[t for v in views for t in v])
+    query = torch.cat([s.b_train, s.b_val])
+    answers = torch.stack([st.prob[v * n + query] for v in which], dim=1)
+    return Stage(st.key, st.prob[:n], st.info), Stage(st.key, answers, {"query": query})
 
 
 def reliability(cfg: Config, variants: Stage) -> dict:
@@ -105,10 +130,13 @@ def reliability_auroc(ctx: Context, r: dict, weak_prob: torch.Tensor, query: tor
 
 def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
     s = ctx.splits(seed)
-    weak = burns.train_weak_supervisor(ctx, cfg, s, seed)
+    if input_side(cfg):
+        weak, variants = weak_under_input_variations(ctx, cfg, s, seed)
+    else:
+        weak = burns.train_weak_supervisor(ctx, cfg, s, seed)
+        variants = query_weak_variations(ctx, cfg, s, weak, seed)
     train, val = burns.weak_labels(weak, s)
     ceiling = burns.train_ceiling(ctx, cfg.strong, s, seed)
-    variants = query_weak_variations(ctx, cfg, s, weak, seed)
     r = reliability(cfg, variants)
     data = student_data(cfg, r, train)
     acc = lambda st: ctx.evaluate(st.prob, s.test)  # noqa: E731
@@ -127,7 +155,8 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
 
 def run(cfg: Config, ctx: Context) -> RunResult:
     ctx.task()
-    ctx.features([cfg.weak, cfg.strong])
+    if not cfg.finetune:
+        ctx.features([cfg.weak, cfg.strong])
     per_seed = []
     for seed in range(cfg.seeds):
         per_seed.append(run_seed(ctx, cfg, seed))
@@ -159,13 +188,27 @@ def collect(cfg: Config, ctx: Context, per_seed: list[dict]) -> RunResult:
     reading = (f"PGR varies over seeds by about {spread:.2f} (std): with {cfg.seeds} seeds, differences between "
                f"methods smaller than that are not resolved.")
     t, v = ctx.task(), cfg.variation
+    mode = ("finetuned backbones (the shared trainer" + (", LoRA" if cfg.strong.lora else "") + ")" if cfg.finetune
+            else "frozen mean-pooled features and logistic heads")
+    if input_side(cfg):
+        shared = ("The weak model is trained on the first view of its input and answers every view in one stage, so "
+                  "it is not the burns2023 weak stage (its labels come from the same data and settings).")
+        how = ({"prompts": f"the weak model reads each example under {v.k} prompts that keep the answer (the paper's "
+                           f"option permutations and paraphrased prompts): "
+                           + "; ".join(f"`{p}`" for p in v.prompts),
+                "token_dropout": f"the weak model answers {v.k} copies of each example with {v.p:.0%} of the words "
+                                 f"dropped"}[v.kind])
+    else:
+        shared = ("The weak model, its labels, the ceiling and the naive_soft/confidence students are the burns2023 "
+                  "stages (same cache keys, same numbers).")
+        how = ("bootstrap weak heads trained on resamples of half A and/or dropout on the weak features, or word "
+               "dropout re-encoded by the weak model")
     note = f"""Setup: {t.name}, {len(t.texts)} examples split by group into weak-train (half A), transfer (half B) and test
-thirds; weak {cfg.weak.display()}, strong {cfg.strong.display()}, frozen mean-pooled features and logistic heads;
-{cfg.seeds} seeds. Confidence loss: alpha_max {cfg.confidence.alpha_max}, {cfg.confidence.prior} threshold prior. The weak model, its labels, the ceiling and the naive_soft/confidence students are the burns2023
-stages (same cache keys, same numbers). Variations: `{v.kind}`, k={v.k}, p={v.p} (answer-preserving: bootstrap
-weak heads trained on resamples of half A and/or dropout on the weak features); filter quantile
-{cfg.reliability.quantile:g}, temperature {cfg.reliability.temperature:g}. Students never see ground truth of half B;
-selection uses the weak soft labels of half B's validation share for every method.
+thirds; weak {cfg.weak.display()}, strong {cfg.strong.display()}, {mode}; {cfg.seeds} seeds. Confidence loss:
+alpha_max {cfg.confidence.alpha_max}, {cfg.confidence.prior} threshold prior. {shared} Variations: `{v.kind}`,
+k={v.k} (answer-preserving: {how}); filter quantile {cfg.reliability.quantile:g}, temperature
+{cfg.reliability.temperature:g}. Students never see ground truth of half B; selection uses the weak soft labels of
+half B's validation share for every method.
 
 {reading}
 
@@ -184,9 +227,11 @@ answers, as implemented and tested here. The paper's accuracy tables could not b
 page, so no paper numbers are quoted; its abstract reports that both methods identify weak-label quality and
 improve weak-to-strong generalization over naive training.
 
-**Where this deviates from the paper.** (1) Binary sentiment with frozen features has no options to permute, so
-the variations come from the weak side (`variation.kind`: bootstrap heads, feature dropout, both, or word-dropout
-text augmentation re-encoded by the weak model; try them with `--set variation.kind=...`). (2) The paper fine-tunes on each (variation,
+**Where this deviates from the paper.** (1) The default preset (binary sentiment, frozen features) has no options
+to permute, so its variations come from the weak side (`variation.kind`: bootstrap heads, feature dropout, both,
+or word-dropout text augmentation re-encoded by the weak model); the `lm` preset finetunes LMs with the paper's
+input-side variations (`kind: prompts`: answer-option orders and paraphrased prompts, written by hand rather than
+by GPT-4o). (2) The paper fine-tunes on each (variation,
 answer) text; here the k weighted rows of an example are folded into one soft-target row (identical
 cross-entropy), which keeps the step count equal across methods. (3) The public code averages weighted losses
 over rows; the shared trainer divides by the batch's weight sum (a per-batch rescaling only). (4) The paper's

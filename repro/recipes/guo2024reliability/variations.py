@@ -10,8 +10,13 @@ For a classifier on frozen features, the variations that keep the label are:
 - ``token_dropout``: one weak head answers features of ``k`` text augmentations that drop words at random
   (the caller encodes the augmented texts with the weak backbone; see :func:`word_dropout`).
 
-Option or pair order (the paper's permutation of multiple-choice options) needs a task whose examples carry
-ordered options; the binary tasks of this harness carry a single text, so it is not offered here.
+Input-side variations (:func:`input_views`) change the text the weak model reads and work the same for heads on
+frozen features and for finetuned LMs (they go through the shared trainer as extra rows of the weak stage):
+
+- ``prompts``: the paper's variations: each example rendered under ``k`` prompt templates that keep the answer,
+  e.g. the answer options listed in each order (the paper's option permutations; two orders for a two-way
+  question) or paraphrased instructions (the paper's paraphrased prompts). The weak model trains on the first;
+- ``token_dropout`` (finetuned LMs): the weak model reads the pool as is and answers ``k`` word-dropped copies.
 
 All of this runs in a single :class:`~repro.learners.HeadLearner` over stacked features
 ``[pool; variant 1 of the query; ...; variant k]``: a head only ever reads the rows it is asked for, so the
@@ -27,7 +32,7 @@ from ...learners import HeadLearner
 from ...losses import LossFn
 from . import VariationConfig
 
-__all__ = ["variant_probs", "feature_dropout", "bootstrap_index", "word_dropout"]
+__all__ = ["variant_probs", "feature_dropout", "bootstrap_index", "word_dropout", "input_views"]
 
 
 
@@ -58,6 +63,16 @@ def word_dropout(texts: list[str], p: float, seed: int) -> list[str]:
             kept = [words[rng.randrange(len(words))]]
         out.append(" ".join(kept))
     return out
+
+
+def input_views(texts: list[str], cfg: VariationConfig) -> tuple[list[list[str]], list[int]]:
+    """Input-side variations of the whole pool: ``(views, which)``. The weak model trains on ``views[0]`` (the
+    pool as it reads it) and its answers under variation ``v`` are its predictions on ``views[which[v]]``."""
+    if cfg.kind == "prompts":
+        return [[p.format(text=t) for t in texts] for p in cfg.prompts], list(range(cfg.k))
+    if cfg.kind == "token_dropout":
+        return [list(texts), *(word_dropout(texts, cfg.p, v) for v in range(cfg.k))], list(range(1, cfg.k + 1))
+    raise ValueError(f"{cfg.kind} is not an input-side variation (prompts or token_dropout)")
 
 
 def variant_probs(
