@@ -61,7 +61,7 @@ def test_lm_preset_end_to_end_with_a_tiny_local_model(tmp_path, monkeypatch):
     model = tmp_path / "tiny-qwen2"
     _tiny_qwen(model, corpus)
     args = ["run", "guo2024reliability", "--preset", "lm", "--seeds", "1", "--cache-dir", str(tmp_path / "cache"),
-            "--threads", "2", "--set", f"task.path={data}", "--set", "task.n_examples=120", "--set", "task.n_test=40",
+            "--threads", "1", "--set", f"task.path={data}", "--set", "task.n_examples=120", "--set", "task.n_test=40",
             "--set", f"weak.name={model}", "--set", f"strong.name={model}", "--set", "finetune_trainer.batch_size=8",
             "--set", "finetune_trainer.progress=false"]
     assert main([*args, "--out", str(tmp_path / "r1")]) == 0
