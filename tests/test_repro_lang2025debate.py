@@ -364,3 +364,34 @@ def test_vllm_is_used_exactly_when_importable(tiny_lm, tmp_path, monkeypatch):
 def importlib_util_find(name):
     import importlib.util
     return importlib.util.find_spec(name)
+
+
+def _debate_worker(tmp_path, nproc):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    out, cache = tmp_path / f"out{nproc}", tmp_path / f"cache{nproc}"
+    env = dict(os.environ, PYTHONPATH=str(root), OMP_NUM_THREADS="1")
+    env.pop("WORLD_SIZE", None)
+    worker = str(root / "tests" / "repro_debate_ddp_worker.py")
+    cmd = [sys.executable, worker, str(out), str(cache)] if nproc == 1 else [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", worker, str(out),
+        str(cache)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return [json.loads(Path(f"{out}.{r}").read_text()) for r in range(nproc)], cache
+
+
+def test_torchrun_shares_debates_over_ranks(tmp_path):
+    """Under torchrun each rank generates its share of the missing chunks and every rank returns exactly the
+    single-process transcripts; rank 0 stores them all."""
+    (one,), _ = _debate_worker(tmp_path, 1)
+    two, cache = _debate_worker(tmp_path, 2)
+    assert one["world"] == 1 and [r["world"] for r in two] == [2, 2]
+    assert two[0]["texts"] == two[1]["texts"] == one["texts"] and len(one["texts"]) == 9
+    chunks = 5  # 9 examples in chunks of 2
+    assert one["asked"] == 3 * 9  # 3 turns per example
+    assert (two[0]["asked"], two[1]["asked"]) == (3 * 5, 3 * 4)  # chunks 0, 2, 4 and 1, 3: split, nothing twice
+    assert len(list((cache / "stages" / "transcripts").glob("*.pt"))) == chunks

