@@ -1,5 +1,6 @@
 """Run by tests/test_repro_lang2025debate.py, once as one process and once under torchrun (2 ranks, gloo): debate
 transcripts from a deterministic fake debater; each rank writes what it generated and what it returned."""
+
 import json
 import sys
 
@@ -18,7 +19,9 @@ def main(out: str, cache_dir: str) -> None:
         def answer(users, seed):
             asked.extend(users)
             return [f"argument {len(u)} {seed % 97}" for u in users]
+
         return answer
+
     cache = Cache(cache_dir)
     trs = generate_transcripts(cfg, [f"k{i}" for i in range(9)], texts, 0, cache, generator_factory=factory)
     rank, world = rank_world()

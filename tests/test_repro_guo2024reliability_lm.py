@@ -28,8 +28,8 @@ def _sciq(path, n_train=90, n_test=40):
     for split, n, off in (("train", n_train, 0), ("test", n_test, 10_000)):
         with open(path / f"{split}.jsonl", "w") as f:
             for i in range(n):
-                f.write(json.dumps({"question": f"what matters in case {off + i} here", "correct_answer": rng.choice(GOOD),
-                                    "distractor1": rng.choice(BAD), "distractor2": rng.choice(BAD),
+                f.write(json.dumps({"question": f"what matters in case {off + i} here",
+                                    "correct_answer": rng.choice(GOOD), "distractor1": rng.choice(BAD), "distractor2": rng.choice(BAD),
                                     "distractor3": rng.choice(BAD), "support": ""}) + "\n")
 
 

@@ -201,8 +201,11 @@ def collect(cfg: Config, ctx: Context, per_seed: list[dict]) -> RunResult:
     else:
         shared = ("The weak model, its labels, the ceiling and the naive_soft/confidence students are the burns2023 "
                   "stages (same cache keys, same numbers).")
-        how = ("bootstrap weak heads trained on resamples of half A and/or dropout on the weak features, or word "
-               "dropout re-encoded by the weak model")
+        how = {"bootstrap": "weak heads trained on bootstrap resamples of half A",
+               "feature_dropout": f"one weak head on copies of the weak features with {v.p:.0%} dropout",
+               "bootstrap_dropout": f"bootstrap weak heads, each on a copy of the weak features with {v.p:.0%} dropout",
+               "token_dropout": f"one weak head on the weak model's features of copies with {v.p:.0%} of the words "
+                                f"dropped"}[v.kind]
     note = f"""Setup: {t.name}, {len(t.texts)} examples split by group into weak-train (half A), transfer (half B) and test
 thirds; weak {cfg.weak.display()}, strong {cfg.strong.display()}, {mode}; {cfg.seeds} seeds. Confidence loss:
 alpha_max {cfg.confidence.alpha_max}, {cfg.confidence.prior} threshold prior. {shared} Variations: `{v.kind}`,
