@@ -81,6 +81,29 @@ def test_lm_preset_end_to_end_with_a_tiny_local_model(tmp_path, monkeypatch):
     assert (tmp_path / "r1" / "results.json").read_bytes() == (tmp_path / "r2" / "results.json").read_bytes()
 
 
+@pytest.mark.slow
+def test_lm_preset_with_bootstrap_weak_finetunes(tmp_path, monkeypatch):
+    """Model-side variations at LM scale: k weak finetunes on bootstrap resamples of half A answer half B."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from repro.__main__ import main
+    data = tmp_path / "sciq"
+    _sciq(data)
+    rows = [json.loads(x) for f in ("train", "test") for x in (data / f"{f}.jsonl").read_text().splitlines()]
+    model = tmp_path / "tiny-qwen2"
+    _tiny_qwen(model, [" ".join(str(v) for v in r.values()) for r in rows] + ["Q A"])
+    args = ["run", "guo2024reliability", "--preset", "lm", "--seeds", "1", "--cache-dir", str(tmp_path / "cache"),
+            "--threads", "1", "--set", f"task.path={data}", "--set", "task.n_examples=120", "--set", "task.n_test=40",
+            "--set", f"weak.name={model}", "--set", f"strong.name={model}", "--set", "finetune_trainer.batch_size=8",
+            "--set", "finetune_trainer.progress=false", "--set", "variation={kind: bootstrap, k: 3}",
+            "--out", str(tmp_path / "r")]
+    assert main(args) == 0
+    doc = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert doc["config"]["variation"]["kind"] == "bootstrap" and doc["config"]["finetune"] is True
+    weak_stages = list((tmp_path / "cache" / "stages" / "weak").glob("*.pt"))
+    assert len(weak_stages) == 1 + 3  # the weak supervisor and k bootstrap finetunes
+    assert "weak finetunes trained on bootstrap resamples" in (tmp_path / "r" / "results.md").read_text()
+
+
 # ---- the input-side stage on a synthetic task (heads on injected features: fast) ---------------------------------
 PROMPTS = ["{text} plain", "{text} swapped", "{text} reworded"]
 
@@ -121,7 +144,8 @@ def test_input_views():
     with pytest.raises(ValueError, match="k=3 templates"):
         VariationConfig(kind="prompts", k=3, prompts=["{text}", "{text} ?"])
     with pytest.raises(ValueError, match="finetune"):
-        guo.Config(finetune=True)  # model-side variations need frozen features
+        guo.Config(finetune=True)  # the default perturbs frozen features: heads only
+    assert guo.Config(finetune=True, variation=VariationConfig(kind="bootstrap")).finetune
     assert guo.Config(finetune=True, variation=VariationConfig(kind="token_dropout")).finetune
 
 

@@ -33,8 +33,8 @@ class ReliabilityConfig(BaseModel):
 
 
 Kind = Literal["bootstrap", "feature_dropout", "bootstrap_dropout", "token_dropout", "prompts"]
-MODEL_SIDE = ("bootstrap", "feature_dropout", "bootstrap_dropout")  # need frozen features and heads
 INPUT_SIDE = ("prompts", "token_dropout")  # vary the weak model's input text: heads or finetuned LMs
+FEATURES_ONLY = ("feature_dropout", "bootstrap_dropout")  # perturb frozen features: heads only
 
 
 class VariationConfig(BaseModel):
@@ -74,7 +74,7 @@ class Config(RecipeConfig):
 
     @model_validator(mode="after")
     def _finetune_needs_input_side(self) -> "Config":
-        if self.finetune and self.variation.kind in MODEL_SIDE:
-            raise ValueError(f"variation.kind {self.variation.kind} varies frozen-feature heads; with finetune use an "
-                             f"input-side kind: {' or '.join(INPUT_SIDE)}")
+        if self.finetune and self.variation.kind in FEATURES_ONLY:
+            raise ValueError(f"variation.kind {self.variation.kind} perturbs frozen features; with finetune use "
+                             f"bootstrap (k weak finetunes) or an input-side kind: {' or '.join(INPUT_SIDE)}")
         return self

@@ -6,6 +6,7 @@ The method, stage by stage (``run`` calls them in this order, for every seed):
 1. split, train the weak supervisor on half A and label half B: the burns2023 stages, same cache keys;
 2. ask the weak supervisor about every example of half B ``k`` times under answer-preserving variations
    (``variations.py``). Model side (frozen features): bootstrap heads and/or feature dropout (the default).
+   With ``--finetune``, ``bootstrap`` is ``k`` weak finetunes on resamples of half A.
    Input side, as in the paper (heads or finetuned LMs, ``--finetune``): the weak model reads every example
    under ``k`` prompts (answer-option orders, paraphrased instructions) or word-dropped copies; then steps 1 and 2
    are one stage: the weak model trains on the first view of half A and answers every view of the pool;
@@ -33,7 +34,7 @@ from ...metrics import auroc, format_mean_std, mean_std, pgr
 from ...pipeline import Context, Stage
 from ...report import MethodRuns, RunResult
 from ...tasks import Splits, WeakLabelled
-from .variations import input_views, variant_probs, word_dropout
+from .variations import bootstrap_index, input_views, variant_probs, word_dropout
 from ..burns2023 import recipe as burns
 from . import DESCRIPTIONS, INPUT_SIDE, Config
 
@@ -88,6 +89,20 @@ def weak_under_input_variations(ctx: Context, cfg: Config, s: Splits, seed: int)
     return Stage(st.key, st.prob[:n], st.info), Stage(st.key, answers, {"query": query})
 
 
+def bootstrap_weak_finetunes(ctx: Context, cfg: Config, s: Splits, weak: Stage, seed: int) -> Stage:
+    """Model-side variations for finetuned weak models: ``k`` weak finetunes, each on a bootstrap resample of half
+    A (same seeds and resamples as the heads' ``bootstrap``), answer half B. Half B's labels are not an input."""
+    y = ctx.task().labels.float()
+    query = torch.cat([s.b_train, s.b_val])
+    answers = []
+    for v in range(cfg.variation.k):
+        rows = s.a_train[bootstrap_index(len(s.a_train), seed * 1009 + v)]
+        st = ctx.train("weak", cfg.weak, rows, y[rows], XENT, s.a_val, y[s.a_val], seed=seed * 31 + v,
+                       upstream=("bootstrap",))
+        answers.append(st.prob[query])
+    return Stage(fingerprint("variants/finetune", weak.key, cfg.variation), torch.stack(answers, 1), {"query": query})
+
+
 def reliability(cfg: Config, variants: Stage) -> dict:
     """Answers, entropy, the filter mask and the per-answer weights: functions of the weak answers only."""
     answers = (variants.prob > 0.5).long()
@@ -134,7 +149,7 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
         weak, variants = weak_under_input_variations(ctx, cfg, s, seed)
     else:
         weak = burns.train_weak_supervisor(ctx, cfg, s, seed)
-        variants = query_weak_variations(ctx, cfg, s, weak, seed)
+        variants = (bootstrap_weak_finetunes if cfg.finetune else query_weak_variations)(ctx, cfg, s, weak, seed)
     train, val = burns.weak_labels(weak, s)
     ceiling = burns.train_ceiling(ctx, cfg.strong, s, seed)
     r = reliability(cfg, variants)
@@ -201,7 +216,8 @@ def collect(cfg: Config, ctx: Context, per_seed: list[dict]) -> RunResult:
     else:
         shared = ("The weak model, its labels, the ceiling and the naive_soft/confidence students are the burns2023 "
                   "stages (same cache keys, same numbers).")
-        how = {"bootstrap": "weak heads trained on bootstrap resamples of half A",
+        how = {"bootstrap": "weak " + ("finetunes" if cfg.finetune else "heads") + " trained on bootstrap "
+                             "resamples of half A",
                "feature_dropout": f"one weak head on copies of the weak features with {v.p:.0%} dropout",
                "bootstrap_dropout": f"bootstrap weak heads, each on a copy of the weak features with {v.p:.0%} dropout",
                "token_dropout": f"one weak head on the weak model's features of copies with {v.p:.0%} of the words "
