@@ -33,6 +33,7 @@ RUNS = [
     "burns2023:gpt2:finetune",
     "burns2023:qwen25",
     "lang2025debate:paper",
+    "guo2024reliability:lm",
     "burns2023:default:finetune",
 ]
 SUBJECTS = [
