@@ -145,8 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--threads", type=int, help="torch CPU threads (default: all cores)")
     s = sub.add_parser("show", help="print the table of a finished run")
     s.add_argument("run_dir")
+    from .data_cli import add_parser as add_data_parser, cmd_data
+    add_data_parser(sub)
     args = ap.parse_args(argv)
-    return {"list": cmd_list, "run": cmd_run, "show": cmd_show}[args.cmd](args)
+    return {"list": cmd_list, "run": cmd_run, "show": cmd_show, "data": cmd_data}[args.cmd](args)
 
 
 if __name__ == "__main__":
