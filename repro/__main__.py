@@ -93,9 +93,13 @@ def _run(args, cfg, path: Path) -> int:
     env = Env(cache, console)
     t0 = time.perf_counter()
     ctx = Context(cfg, cache, log=env.log)
+    from .tasks import DataError
     try:
+        if cfg.suite:  # many tasks: repro/suite.py runs them, repro/suite_report.py writes the files
+            from .suite_report import run_and_write
+            return run_and_write(args.recipe, cfg, cache, preset=path.stem, out=args.out, console=console, t0=t0)
         res = recipes.method(args.recipe).run(cfg, ctx)
-    except FileNotFoundError as e:
+    except (FileNotFoundError, DataError) as e:
         _err(f"{e}")
         return 2
     doc = report.summarise(res, recipe=args.recipe, preset=path.stem)

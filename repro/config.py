@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 __all__ = ["RecipeConfig", "ConfigError", "load_config", "apply_overrides", "TaskConfig", "SplitName", "LoraSpec",
            "ModelConfig", "Dtype", "TrainerConfig", "HEAD_TRAINING", "FINETUNE_TRAINING", "HeadConfig", "Prior",
@@ -176,6 +176,15 @@ class RecipeConfig(BaseModel):
     suite: list[TaskConfig] = Field(
         default_factory=list, description="run the recipe on each of these tasks and write a suite report "
         "(repro/suite.py); an entry's unset n_examples, n_test, data_seed and val_frac come from task")
+
+    @field_validator("suite")
+    @classmethod
+    def _suite_names_unique(cls, v: list[TaskConfig]) -> list[TaskConfig]:
+        names = [t.name for t in v]
+        dup = next((n for n in names if names.count(n) > 1), None)
+        if dup is not None:
+            raise ValueError(f"task {dup!r} appears twice; list each task once")
+        return v
     seeds: int = Field(5, ge=1, description="training seeds (each: a new grouped split and initialisation)")
     finetune: bool = Field(False, description="finetune backbones instead of training heads on frozen features")
     head: HeadConfig = Field(default_factory=HeadConfig, description="frozen-feature mode: heads and their L2 grid")
