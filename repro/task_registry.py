@@ -56,7 +56,8 @@ def loader(cfg: TaskConfig) -> Callable[[TaskConfig], Task]:
 
 
 def sources_for(names: list[str]) -> dict[str, list[str]]:
-    """``{fetchable source: [task names]}`` for task names, source names or ``suite`` (every offline task)."""
+    """``{source: [task names]}`` to fetch for task names, source names or ``suite`` (every offline task); hub
+    tasks come under ``hub`` (their splits go into the ``datasets`` cache)."""
     out: dict[str, list[str]] = {}
     for name in names:
         tasks = list(OFFLINE_SUITE) if name == "suite" else [name] if name in REGISTRY else None
@@ -66,6 +67,6 @@ def sources_for(names: list[str]) -> dict[str, list[str]]:
         if tasks is None:
             raise DataError(f"unknown task or source {name!r}; known: suite, {', '.join(sorted({*REGISTRY, *SOURCES}))}")
         for t in tasks:
-            if REGISTRY[t].source in SOURCES:
+            if REGISTRY[t].source in (*SOURCES, "hub"):
                 out.setdefault(REGISTRY[t].source, []).append(t)
     return out

@@ -134,3 +134,18 @@ def test_own_table_with_a_test_file_keeps_test_apart(tmp_path):
                                 label_map={"good": 1, "bad": 0, "meh": 0}))
     test = [t for t, m in zip(task.texts, task.test_mask.tolist()) if m]
     assert len(test) == 20 and all(int(t.split()[1]) >= 1000 for t in test)
+
+
+def test_hub_task_that_cannot_be_loaded_is_reported_with_its_fetch_command(monkeypatch):
+    import datasets
+
+    from repro.data_fetch import DataUnavailable
+
+    def offline(*a, **k):
+        raise ConnectionError("Couldn't reach 'google/boolq' on the Hub (OfflineModeIsEnabled)\nmore detail")
+    monkeypatch.setattr(datasets, "load_dataset", offline)
+    with pytest.raises(DataUnavailable) as e:
+        load_task(TaskConfig(name="boolq"))
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith("task boolq: google/boolq")
+    assert "`python -m repro data fetch boolq`" in msg
