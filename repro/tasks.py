@@ -19,7 +19,6 @@ import logging
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 
