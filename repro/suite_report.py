@@ -115,6 +115,12 @@ def render_markdown(doc: dict) -> str:
         for src, label, value, ours, setting in refs:
             mine = _median_cell(meds[ours]) + f" ({ours})" if ours in meds else "–"
             out.append(f"| {src} | {label} | {'–' if value is None else f'{value:.2f}'} | {mine} | {setting} |")
+        inside_ci = [f"{label} {value:.2f} ({src.split(' (')[0]})" for src, label, value, ours, _ in refs
+                     if value is not None and ours in meds and meds[ours]["median"] is not None
+                     and meds[ours]["ci"][0] <= value <= meds[ours]["ci"][1]]
+        if inside_ci:
+            out += ["", "Inside our intervals: " + "; ".join(inside_ci) + ". Our intervals are wide, so agreement "
+                    "in level says little; a published value outside them would be a real difference."]
         out += ["", why_different(doc)]
     notes = [n for t in tasks for n in t["notes"]]
     if notes:
@@ -122,8 +128,8 @@ def render_markdown(doc: dict) -> str:
     if doc["missing"]:
         out += ["", "### Tasks that did not run", ""]
         out += [f"- {name}: {msg}" for name, msg in doc["missing"].items()]
-    out += ["", f"Per-task tables and plots: `tasks/<task>/`. Reproduce: `python -m repro run {doc['recipe']} "
-            f"--preset {doc['preset']}`."]
+    out += ["", f"Per-task tables, setup notes and plots: `tasks/<task>/`. Reproduce: `python -m repro run "
+            f"{doc['recipe']} --preset {doc['preset']}`."]
     return "\n".join(out) + "\n"
 
 
