@@ -183,9 +183,13 @@ def _run(args, cfg, path: Path) -> int:
     env = Env(cache, console)
     t0 = time.perf_counter()
     ctx = Context(cfg, cache, log=env.log)
+    from .tasks import DataError
     try:
+        if cfg.suite:  # many tasks: repro/suite.py runs them, repro/suite_report.py writes the files
+            from .suite_report import run_and_write
+            return run_and_write(args.recipe, cfg, cache, preset=path.stem, out=args.out, console=console, t0=t0)
         res = recipes.method(args.recipe).run(cfg, ctx)
-    except FileNotFoundError as e:
+    except (FileNotFoundError, DataError) as e:
         _err(f"{e}")
         return 2
     doc = report.summarise(res, recipe=args.recipe, preset=path.stem)
@@ -240,8 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--threads", type=int, help="torch CPU threads (default: all cores)")
     s = sub.add_parser("show", help="print the table of a finished run")
     s.add_argument("run_dir")
+    from .data_cli import add_parser as add_data_parser, cmd_data
+    add_data_parser(sub)
     args = ap.parse_args(argv)
-    return {"list": cmd_list, "run": cmd_run, "show": cmd_show}[args.cmd](args)
+    return {"list": cmd_list, "run": cmd_run, "show": cmd_show, "data": cmd_data}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -19,23 +19,50 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .metrics import MIN_GAP
 
-__all__ = ["RecipeConfig", "ConfigError", "load_config", "apply_overrides", "TaskConfig", "LoraSpec", "ModelConfig",
-           "Dtype", "TrainerConfig", "HEAD_TRAINING", "FINETUNE_TRAINING", "HeadConfig", "Prior", "ConfidenceSettings",
-           "ProductSettings", "LossSpec"]
+__all__ = ["RecipeConfig", "ConfigError", "load_config", "apply_overrides", "TaskConfig", "SplitName", "LoraSpec",
+           "ModelConfig", "Dtype", "TrainerConfig", "HEAD_TRAINING", "FINETUNE_TRAINING", "HeadConfig", "Prior",
+           "ConfidenceSettings", "ProductSettings", "LossSpec"]
+
+
+SplitName = Literal["train", "validation", "test"]
 
 
 class TaskConfig(BaseModel):
+    """One task's data. A registered task is just ``name`` (see ``python -m repro data list``); your own table
+    is ``name`` + ``path`` + ``text`` + ``label`` (+ ``label_map``), no code (repro/README.md, "Your own task")."""
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field("rotten_tomatoes", description="a key of repro.tasks.TASKS")
-    path: str | None = Field(None, description="local parquet/JSONL file or folder instead of the hub (HF tasks)")
+    name: str = Field("rotten_tomatoes", description="a registered task, or any name for your own table (with text=)")
+    path: str | None = Field(None, description="local CSV/JSONL/parquet file or folder instead of the task's source")
+    splits: dict[SplitName, str] | None = Field(
+        None, description="local data: the file (or glob, relative to path) of each split, Hugging Face names; "
+        "default: files named <split>.* or <split>-*.* found under path (data/*.parquet layouts included)")
+    text: str | list[str] | None = Field(None, description="your own task: text column(s), joined by a newline")
+    label: str | None = Field(None, description="your own task: the label column")
+    label_map: dict[str, Literal[0, 1] | None] | None = Field(
+        None, description="your own task: label value (as text) -> 0 or 1; null drops those rows; "
+        "default: the column already holds 0/1 (or true/false)")
+    group: str | None = Field(None, description="your own task: column of group ids (a group never crosses a split)")
     n_examples: int = Field(4000, ge=12, description="size of the pool drawn for weak-train, transfer and test")
-    n_test: int | None = Field(None, ge=1, description="HF tasks: examples from the evaluation split (default n/3)")
+    n_test: int | None = Field(None, ge=1, description="tasks with a test split: examples drawn from it "
+                               "(default n_examples/3; capped, with a message, by the split's size)")
     data_seed: int = Field(0, description="seed of the pool draw (fixed across training seeds)")
     max_per_group: int | None = Field(None, ge=1, description="rotten_tomatoes: at most this many snippets per "
                                       "movie (small pools then still span many movies); None = no cap")
     val_frac: float = Field(0.2, gt=0, lt=1, description="share of each training half held out for selection")
 
+    @model_validator(mode="after")
+    def _own_task_complete(self) -> "TaskConfig":
+        own = {"text": self.text, "label": self.label, "label_map": self.label_map, "group": self.group}
+        if any(v is not None for v in own.values()):
+            if self.text is None or self.label is None or self.path is None:
+                raise ValueError("your own task needs path, text and label (label_map and group are optional)")
+        return self
+
+    @property
+    def own(self) -> bool:
+        """A table declared in the preset (text/label columns) rather than a registered task."""
+        return self.text is not None
 
 
 Dtype = Literal["auto", "float32", "bfloat16"]  # auto: bf16 on CUDA or on a CPU with native bf16, else float32
@@ -178,6 +205,18 @@ class RecipeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     task: TaskConfig = Field(default_factory=TaskConfig)
+    suite: list[TaskConfig] = Field(
+        default_factory=list, description="run the recipe on each of these tasks and write a suite report "
+        "(repro/suite.py); an entry's unset n_examples, n_test, data_seed and val_frac come from task")
+
+    @field_validator("suite")
+    @classmethod
+    def _suite_names_unique(cls, v: list[TaskConfig]) -> list[TaskConfig]:
+        names = [t.name for t in v]
+        dup = next((n for n in names if names.count(n) > 1), None)
+        if dup is not None:
+            raise ValueError(f"task {dup!r} appears twice; list each task once")
+        return v
     seeds: int = Field(5, ge=1, description="training seeds (each: a new grouped split and initialisation)")
     finetune: bool = Field(False, description="finetune backbones instead of training heads on frozen features")
     head: HeadConfig = Field(default_factory=HeadConfig, description="frozen-feature mode: heads and their L2 grid")

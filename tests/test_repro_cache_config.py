@@ -162,7 +162,7 @@ def test_list_prints_whole_recipe_ids_when_not_a_terminal(capsys):
     rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
     assert rows[0] == ["recipe", "paper", "presets", "title"]
     assert [r[0] for r in rows[1:]] == recipes.available()
-    assert rows[2][:3] == ["guo2024reliability", "guo2024improving", "default, lm"]
+    assert rows[2][:3] == ["guo2024reliability", "guo2024improving", "default, lm, suite"]
 
 
 def test_partial_trainer_override_keeps_the_learners_defaults():

@@ -51,6 +51,14 @@ HF_ROWS = {
                    "answer3": "a3", "label": i % 4} for i in range(12)],
     "amazon_polarity": [{"title": f"t{i}", "content": "text", "label": i % 2} for i in range(12)],
     "anli_r2": [{"premise": f"p{i}", "hypothesis": "h", "label": i % 3, "uid": str(i), "reason": ""} for i in range(12)],
+    "openbookqa": [{"question_stem": f"q{i}", "choices": {"text": ["right", "w1", "w2", "w3"], "label": list("ABCD")},
+                    "answerKey": "A"} for i in range(12)],
+    "quartz": [{"para": "p", "question": f"q{i}", "choices": {"text": ["w1", "right"], "label": ["A", "B"]},
+                "answerKey": "B"} for i in range(12)],
+    "hellaswag": [{"ctx": f"c{i}", "endings": ["w1", "w2", "right", "w3"], "label": "2"} for i in range(12)],
+    "sst2": [{"sentence": f"s{i}", "label": i % 2} for i in range(12)],
+    "cola": [{"sentence": f"s{i}", "label": i % 2} for i in range(12)],
+    "paws": [{"sentence1": f"s{i}", "sentence2": "t", "label": i % 2} for i in range(12)],
 }
 
 
@@ -59,21 +67,29 @@ def test_hf_task_loaders_on_local_files(tmp_path, name):
     import datasets
     rows = HF_ROWS[name]
     ds = datasets.Dataset.from_list(rows)
+    # the test file holds other items than the train file (ids 100+): the loader refuses overlapping splits
+    key = next(k for k in ("question_stem", "question", "passage", "context", "title", "premise", "ctx", "sentence",
+                           "sentence1") if k in rows[0])
+    test_ds = datasets.Dataset.from_list([{**r, key: r[key][0] + str(100 + i)} for i, r in enumerate(rows)])
     if name == "boolq":  # one as JSONL, the rest as parquet
         ds.to_json(str(tmp_path / "train.jsonl"))
-        ds.to_json(str(tmp_path / "test.jsonl"))
+        test_ds.to_json(str(tmp_path / "test.jsonl"))
     else:
         ds.to_parquet(str(tmp_path / "train.parquet"))
-        ds.to_parquet(str(tmp_path / "test.parquet"))
+        test_ds.to_parquet(str(tmp_path / "test.parquet"))
     task = load_task(TaskConfig(name=name, path=str(tmp_path), n_examples=12, n_test=4))
     assert len(task.texts) == 12 and int(task.test_mask.sum()) == 4
     assert set(task.labels.tolist()) <= {0, 1}
-    if name == "sciq":
+    if name in ("sciq", "openbookqa", "quartz", "hellaswag"):  # the correct answer (1) or a distractor (0)
         for t, y in zip(task.texts, task.labels.tolist()):
-            assert t.startswith("Q: q") and (("A: right" in t) == bool(y))
+            assert t.rstrip().endswith("right") == bool(y)
+    if name in ("sst2", "cola", "paws"):
+        for t, y in zip(task.texts, task.labels.tolist()):
+            assert y == int(t.split("\n")[0][1:]) % 2
     if name == "anli_r2":
         for t, y in zip(task.texts, task.labels.tolist()):
-            assert y == int(rows[int(t.split("\n")[0][1:])]["label"] == 0)
+            i = int(t.split("\n")[0][1:])
+            assert y == int(rows[i % 100]["label"] == 0)
     if name == "cosmos_qa":
         for t, y in zip(task.texts, task.labels.tolist()):
             i = int(t.split("\n")[0][len("Context: c"):])

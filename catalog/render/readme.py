@@ -10,6 +10,7 @@ from catalog.load import Catalog
 from catalog.render import RenderError
 from catalog.render.escape import link, md, url
 from catalog.render.markdown import authors_short, paper_url, sort_key, venue_label
+from catalog.render.site import leaderboard
 from catalog.schema import RECIPE_RE, Paper
 
 BEGIN = "<!-- BEGIN GENERATED: papers -->"
@@ -165,4 +166,6 @@ def outputs(cat: Catalog, repo_root: Path) -> dict[Path, str]:
     text = splice(text, render_block(cat), name=str(readme))
     if REPRO_BEGIN in text:  # optional block: a README without these markers gets only the paper list
         text = splice(text, reproductions_block(cat, repo_root), REPRO_BEGIN, REPRO_END, name=str(readme))
+    if leaderboard.BEGIN in text:
+        text = splice(text, leaderboard.readme_block(repo_root), leaderboard.BEGIN, leaderboard.END, name=str(readme))
     return {readme: text}

@@ -12,6 +12,7 @@ One module per page kind (``use_directory_urls: true``, so ``docs/papers/<key>.m
   topics.py         docs/topics/index.md and <id>.md: the taxonomy and the papers under each topic
   venues.py         docs/venues/index.md and <id>.md: the venues and their papers by edition
   reproductions.py  docs/reproductions/index.md: each recipe's command, results table and plot (copied)
+  leaderboard.py    docs/reproductions/leaderboard.md: methods x tasks of each recipe's suite (and the README's)
   notes.py          docs/unresolved.md and docs/contributing.md
 common.py holds what pages share (``Site``: the catalog with shared lookups computed once per build, front
 matter, anchors, fences); embed.py adapts hand-written Markdown (results fragments, CONTRIBUTING.md).
@@ -32,7 +33,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from catalog.render.site import notes, papers, reproductions, topics, venues
+from catalog.render.site import leaderboard, notes, papers, reproductions, topics, venues
 from catalog.render.site.common import DOCS, Site
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,7 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 GENERATED_DIRS = (DOCS / "papers", DOCS / "topics", DOCS / "venues", DOCS / "reproductions")
 GENERATED_FILES = (DOCS / "unresolved.md", DOCS / "contributing.md")
-PAGE_KINDS = (papers, topics, venues, reproductions, notes)
+PAGE_KINDS = (papers, topics, venues, reproductions, leaderboard, notes)
 
 
 def outputs(cat: Catalog, repo_root: Path) -> dict[Path, str | bytes]:

@@ -1,0 +1,98 @@
+"""A recipe over many tasks: Burns et al.'s "median over datasets" result for every method.
+
+``run_suite`` runs the recipe once per task of ``cfg.suite`` (each with its own :class:`Context`, sharing one
+cache, so a task's features and stages are the same cache entries as a single-task run of it: the suite's
+Rotten Tomatoes work is the default preset's). A task whose data cannot be had is kept, by name, with the
+command that fetches it; it is never dropped silently. ``summarise_suite`` aggregates as the field does
+(:mod:`repro.metrics`): per task and method the PGR of mean accuracies over seeds with a bootstrap interval,
+"gap too small" when the ceiling does not beat the weak model; per method the median over tasks with a
+two-level (tasks, then seeds) bootstrap interval.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .config import RecipeConfig, TaskConfig
+from .metrics import CONFIDENCE, MIN_GAP, TaskRuns, mean_std, median_pgr, pgr_summary
+
+__all__ = ["INHERITED", "suite_tasks", "SuiteRun", "run_suite", "summarise_suite"]
+
+INHERITED = ("n_examples", "n_test", "data_seed", "val_frac")  # from cfg.task unless a suite entry sets them
+
+
+def suite_tasks(cfg: RecipeConfig) -> list[TaskConfig]:
+    """The suite's task configs, each completed with ``cfg.task``'s size and seed settings it does not set."""
+    out = []
+    for entry in cfg.suite:
+        data = {**{k: getattr(cfg.task, k) for k in INHERITED}, **entry.model_dump(exclude_unset=True)}
+        out.append(TaskConfig.model_validate(data))
+    return out
+
+
+@dataclass
+class SuiteRun:
+    results: dict = field(default_factory=dict)  # task name -> RunResult
+    sizes: dict = field(default_factory=dict)  # task name -> pool size
+    notes: dict = field(default_factory=dict)  # task name -> the loader's notes
+    missing: dict = field(default_factory=dict)  # task name -> why it could not run (with the fetch command)
+
+
+def run_suite(recipe: str, cfg: RecipeConfig, cache, log=print) -> SuiteRun:
+    from . import recipes
+    from .data_fetch import DataUnavailable
+    from .pipeline import Context
+    method = recipes.method(recipe)
+    run = SuiteRun()
+    tasks = suite_tasks(cfg)
+    for i, tcfg in enumerate(tasks, 1):
+        sub = cfg.model_copy(update={"task": tcfg, "suite": []})
+        ctx = Context(sub, cache, log=log)
+        log(f"[{i}/{len(tasks)}] task {tcfg.name}")
+        try:
+            task = ctx.task()
+        except DataUnavailable as e:
+            run.missing[tcfg.name] = str(e)
+            log(f"task {tcfg.name}: skipped: {e}")
+            continue
+        run.sizes[tcfg.name], run.notes[tcfg.name] = len(task.texts), list(task.notes)
+        run.results[tcfg.name] = method.run(sub, ctx)
+    return run
+
+
+def _r(x) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 4)
+
+
+def _stat(values: list[float]) -> dict:
+    m, s = mean_std(values)
+    return {"mean": _r(m), "std": _r(s), "per_seed": [_r(v) for v in values]}
+
+
+def summarise_suite(run: SuiteRun, *, recipe: str, preset: str, cfg: RecipeConfig) -> dict:
+    """The suite's ``results.json`` document (deterministic: rounded floats, no timestamps)."""
+    tasks, per_method, first = [], {}, None
+    for name, res in run.results.items():
+        first = first or res
+        methods = {}
+        for m, runs in res.methods.items():
+            s = pgr_summary(res.weak, runs.student, res.ceiling)
+            methods[m] = {"student": _stat(runs.student), "pgr": s.as_dict(),
+                          "auroc": _stat(runs.auroc) if runs.auroc else None}
+            per_method.setdefault(m, {"runs": [], "oracle": runs.oracle, "description": runs.description})
+            per_method[m]["runs"].append(TaskRuns(res.weak, runs.student, res.ceiling))
+        ladder = [{k: (_stat(v) if isinstance(v, list) else v) for k, v in rung.items()} for rung in res.ladder]
+        tasks.append({"name": name, "n": run.sizes.get(name), "notes": run.notes.get(name, []),
+                      "weak": _stat(res.weak), "ceiling": _stat(res.ceiling),
+                      "gap": _r(mean_std(res.ceiling)[0] - mean_std(res.weak)[0]), "methods": methods,
+                      "ladder": ladder})
+    medians = {}
+    for m, d in per_method.items():
+        med, lo, hi, k = median_pgr(d["runs"])
+        medians[m] = {"median": _r(med), "ci": [_r(lo), _r(hi)], "n_tasks": k, "oracle": d["oracle"],
+                      "description": d["description"]}
+    return {"recipe": recipe, "preset": preset, "seeds": list(range(cfg.seeds)),
+            "weak_model": first.weak_name if first else None, "strong_model": first.strong_name if first else None,
+            "min_gap": MIN_GAP, "confidence": CONFIDENCE, "tasks": tasks, "medians": medians,
+            "missing": dict(sorted(run.missing.items())), "finetune": cfg.finetune,
+            "config": cfg.model_dump(mode="json")}
