@@ -12,7 +12,7 @@ import itertools
 import json
 from pathlib import Path
 
-from .cache import atomic_write_bytes, atomic_write_text
+from atomicio import atomic_write
 
 __all__ = ["REFERENCES", "fmt_pgr", "render_markdown", "plot_pgr", "plot_ladders", "write_suite", "run_and_write"]
 
@@ -211,13 +211,13 @@ def write_suite(doc: dict, run, out_dir: Path) -> list[Path]:
     from . import report
     out_dir = Path(out_dir)
     written = [out_dir / "results.json", out_dir / "results.md", out_dir / "pgr.png"]
-    atomic_write_text(written[0], json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-    atomic_write_text(written[1], render_markdown(doc))
-    atomic_write_bytes(written[2], plot_pgr(doc))
+    atomic_write(written[0], json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    atomic_write(written[1], render_markdown(doc))
+    atomic_write(written[2], plot_pgr(doc))
     ladder = plot_ladders(doc)
     if ladder is not None:
         written.append(out_dir / "ladder.png")
-        atomic_write_bytes(written[-1], ladder)
+        atomic_write(written[-1], ladder)
     for name, res in run.results.items():
         written += report.write_all(report.summarise(res, recipe=doc["recipe"], preset=f"{doc['preset']}/{name}"),
                                     out_dir / "tasks" / name)
