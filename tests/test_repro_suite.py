@@ -146,8 +146,8 @@ def test_summarise_suite_uses_pgr_of_means_and_leaves_small_gaps_out_of_the_medi
     from repro.suite import SuiteRun, summarise_suite
 
     def res(weak, ceiling, student):
-        return RunResult(config={}, seeds=[0, 1], weak=weak, ceiling=ceiling,
-                         methods={"naive_soft": MethodRuns(student, [0.5, 0.5], "d")})
+        return RunResult(config={}, seeds=[0, 1], weak=weak, ceiling=ceiling, weak_auroc=[0.5, 0.5],
+                         ceiling_auroc=[0.5, 0.5], methods={"naive_soft": MethodRuns(student, [0.5, 0.5], "d")})
     run = SuiteRun(results={"a": res([0.6, 0.7], [0.8, 0.9], [0.7, 0.8]),    # PGR of means 0.5
                             "b": res([0.6, 0.6], [0.7, 0.7], [0.675, 0.675]),  # 0.75
                             "c": res([0.6, 0.6], [0.605, 0.605], [0.7, 0.7]),  # gap 0.5 point: too small

@@ -12,6 +12,7 @@
 Each run is a child process; peak memory is that child's max RSS. The load average is printed with every line,
 because on a shared machine wall time says little on its own.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,10 +25,12 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MEASURE = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
-           "rc = subprocess.run(sys.argv[1:]).returncode; w = time.perf_counter() - t; "
-           "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
-           "print('BENCH', rc, w, u.ru_utime + u.ru_stime, u.ru_maxrss, file=sys.stderr)")
+MEASURE = (
+    "import resource, subprocess, sys, time; t = time.perf_counter(); "
+    "rc = subprocess.run(sys.argv[1:]).returncode; w = time.perf_counter() - t; "
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print('BENCH', rc, w, u.ru_utime + u.ru_stime, u.ru_maxrss, file=sys.stderr)"
+)
 
 
 def measure(cmd: list[str], env: dict) -> dict:
@@ -38,13 +41,21 @@ def measure(cmd: list[str], env: dict) -> dict:
         sys.stderr.write(proc.stdout[-2000:] + proc.stderr[-4000:])
         raise SystemExit(f"failed: {' '.join(cmd)}")
     _, rc, wall, cpu, rss = line.split()
-    return {"wall_s": float(wall), "cpu_s": float(cpu), "peak_mb": int(rss) / 1024, "load": os.getloadavg()[0],
-            "exit": int(rc)}
+    return {
+        "wall_s": float(wall),
+        "cpu_s": float(cpu),
+        "peak_mb": int(rss) / 1024,
+        "load": os.getloadavg()[0],
+        "exit": int(rc),
+    }
 
 
 def show(label: str, r: dict, extra: str = "") -> None:
-    print(f"{label:22s} wall {r['wall_s']:7.1f} s   cpu {r['cpu_s']:7.1f} s   peak {r['peak_mb']:6.0f} MB   "
-          f"load avg {r['load']:.1f}{extra}", flush=True)
+    print(
+        f"{label:22s} wall {r['wall_s']:7.1f} s   cpu {r['cpu_s']:7.1f} s   peak {r['peak_mb']:6.0f} MB   "
+        f"load avg {r['load']:.1f}{extra}",
+        flush=True,
+    )
 
 
 def forward_floor(preset: str, env: dict) -> dict:
@@ -89,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from repro.cache import default_root
+
     print(f"{os.cpu_count()} CPU(s); load avg {os.getloadavg()[0]:.1f}", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench-suite-"))
     base = dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
@@ -99,8 +111,17 @@ def main(argv: list[str] | None = None) -> int:
             if data.is_dir():
                 shutil.copytree(data, cache / "data")
             env = dict(base, W2S_CACHE=str(cache))
-            cmd = [sys.executable, "-m", "repro", "run", args.recipe, "--preset", args.preset, "--out",
-                   str(tmp / "suite")]
+            cmd = [
+                sys.executable,
+                "-m",
+                "repro",
+                "run",
+                args.recipe,
+                "--preset",
+                args.preset,
+                "--out",
+                str(tmp / "suite"),
+            ]
             cold = measure(cmd, env)
             show(f"{args.preset} cold", cold, "   (target <= 900 s, <= 3072 MB)")
             warm = measure(cmd, env)
@@ -111,9 +132,12 @@ def main(argv: list[str] | None = None) -> int:
             floor = forward_floor("default", env)  # after the cold run: MPNet is unpacked in this cache
             total = sum(floor.values())
             show("default cold", cold)
-            print(f"{'forward-pass floor':22s} {total:7.1f} s   ("
-                  + ", ".join(f"{k} {v:.1f} s" for k, v in floor.items())
-                  + f")   cold / floor = {cold['wall_s'] / total:.2f} (target <= 1.5)", flush=True)
+            print(
+                f"{'forward-pass floor':22s} {total:7.1f} s   ("
+                + ", ".join(f"{k} {v:.1f} s" for k, v in floor.items())
+                + f")   cold / floor = {cold['wall_s'] / total:.2f} (target <= 1.5)",
+                flush=True,
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
