@@ -117,7 +117,6 @@ def test_three_turns_follow_the_protocol(tiny_lm, tmp_path):
             assert f"Debater A (claim is {a}): {tr.turns[0]}\nDebater B (claim is {b}): {tr.turns[1]}" in t3[j]
             assert tr.text.startswith(f"Debater A (claim is {a}): {tr.turns[0]}\nDebater B (claim is {b}): ")
             assert all(len(t.split()) >= 1 for t in tr.turns)  # the tiny LM really generated something
-    assert {tr.a_pro for tr in trs} <= {True, False}
 
 
 # ---- cache: hit, key, kill and resume ------------------------------------------------------------------------------

@@ -170,7 +170,6 @@ def test_recipe_finetune_mode_on_tiny_local_encoder(tiny_models, tmp_path):
     cache = Cache(tmp_path / "cache")
     res = burns2023.run(cfg, Context(cfg, cache))
     assert set(res.methods) == {"naive_soft", "confidence"} and len(res.weak) == 1
-    assert all(0.0 <= v <= 1.0 for m in res.methods.values() for v in m.student)
     assert not any((tmp_path / "cache" / "checkpoints").glob("*/*"))  # a cached stage keeps no checkpoint
     again = Cache(tmp_path / "cache")
     res2 = burns2023.run(cfg, Context(cfg, again))
