@@ -168,43 +168,42 @@ def _is_preprint(rec: Record, ctx: Context) -> bool:
 
 
 # ---- per-record checks -----------------------------------------------------------------------------------
+def _published_known(rec: Record, ctx: Context) -> Paper | None:
+    """The catalog's entry for the record's paper when the catalog has it at a venue that is no preprint."""
+    p = rec.known
+    return p if p is not None and not ctx.cat.index.is_preprint(p.venue.id) else None
+
+
+def _catalog_finding(rec: Record, p: Paper, ctx: Context, code: str, message: str) -> list[Finding]:
+    """A finding on the record's venue field whose fix is the catalog's venue for `p`."""
+    return [rec.finding(_venue_field(rec), code, message, _catalog_fix(rec, p, ctx))]
+
+
 def check_published(rec: Record, ctx: Context) -> list[Finding]:
     """Cited as arXiv/CoRR, but the catalog knows where it was published."""
-    p = rec.known
-    if p is None or not _is_preprint(rec, ctx) or ctx.cat.index.is_preprint(p.venue.id):
+    p = _published_known(rec, ctx)
+    if p is None or not _is_preprint(rec, ctx):
         return []
-    return [
-        rec.finding(
-            _venue_field(rec),
-            "published",
-            f"cited as a preprint, but published: {_where(p, ctx)}",
-            _catalog_fix(rec, p, ctx),
-        )
-    ]
+    return _catalog_finding(rec, p, ctx, "published", f"cited as a preprint, but published: {_where(p, ctx)}")
 
 
 def check_venue_matches_catalog(rec: Record, ctx: Context) -> list[Finding]:
     """A venue, edition or track that contradicts the catalog's (checked) one."""
-    p, v = rec.known, rec.venue
-    if p is None or v is None or _is_preprint(rec, ctx) or ctx.cat.index.is_preprint(p.venue.id):
+    p, v = _published_known(rec, ctx), rec.venue
+    if p is None or v is None or _is_preprint(rec, ctx):
         return []
     if (v.venue, v.year, v.track) == (p.venue.id, p.venue.year, p.venue.track):
         return []
     said = f"{ctx.cat.venues[v.venue].acronym} {v.year or ''}".strip() + (f" ({v.track})" if v.track != "main" else "")
-    return [
-        rec.finding(
-            _venue_field(rec),
-            "venue-contradicts-catalog",
-            f"says {said}, but the catalog has {_where(p, ctx)}",
-            _catalog_fix(rec, p, ctx),
-        )
-    ]
+    return _catalog_finding(
+        rec, p, ctx, "venue-contradicts-catalog", f"says {said}, but the catalog has {_where(p, ctx)}"
+    )
 
 
 def check_signals_agree(rec: Record, ctx: Context) -> list[Finding]:
     """The record's own fields disagree (an edition number and a year, a booktitle and what the DOI proves)."""
-    p = rec.known
-    fix = _catalog_fix(rec, p, ctx) if p is not None and not ctx.cat.index.is_preprint(p.venue.id) else {}
+    p = _published_known(rec, ctx)
+    fix = _catalog_fix(rec, p, ctx) if p is not None else {}
     return [rec.finding(_venue_field(rec), "venue-contradicts-record", w, fix) for w in rec.warnings]
 
 

@@ -49,6 +49,18 @@ Ident = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID), _NOT_
 Verbatim = Annotated[str, StringConstraints(max_length=MAX_LINE)]  # kept as a seed gave it, even blank
 
 
+def _shaped(pattern: re.Pattern[str], message: str) -> AfterValidator:
+    """A validator: the value (None passes) is at most MAX_ID long and matches `pattern`; else a ValueError
+    with `message`, its {} the value (clipped)."""
+
+    def check(v: str | None) -> str | None:
+        if v is not None and (len(v) > MAX_ID or not pattern.match(v)):
+            raise ValueError(message.format(clip(v)))
+        return v
+
+    return AfterValidator(check)
+
+
 class Strict(BaseModel):
     """Base for every model: unknown keys are errors, values are not coerced across types (strict mode:
     ``year: "2023"`` and ``verified: "yes"`` are errors; unquoted YAML dates load as dates)."""
@@ -116,7 +128,9 @@ class SeedClaim(Strict):
 
 
 class Paper(Strict):
-    key: str = Field(description="Citation key; equals the file name without .yaml.")
+    key: Annotated[str, _shaped(KEY_RE, "key {} must look like 'burns2023weak' (lowercase surname, year, word)")] = (
+        Field(description="Citation key; equals the file name without .yaml.")
+    )
     title: Title
     authors: list[Name] = Field(
         min_length=1, max_length=MAX_AUTHORS, description="Full names in proper Unicode, in paper order."
@@ -129,7 +143,9 @@ class Paper(Strict):
         description="False when the venue or metadata could not be confirmed; `venue_evidence.note` says what is missing.",
     )
     arxiv: ArxivRef | None = None
-    doi: Ident | None = None
+    doi: Annotated[
+        Ident | None, _shaped(DOI_RE, "DOI {} must look like '10.NNNN/suffix' (no https://doi.org/ prefix)")
+    ] = None
     links: Links = Field(default_factory=Links)
     topics: list[Ident] = Field(default_factory=list, description="Topic ids from catalog/topics.yaml.")
     setting: Line | None = Field(default=None, description="Seed 001's 'Setting' column.")
@@ -138,32 +154,13 @@ class Paper(Strict):
     seeds: list[SeedClaim] = Field(
         default_factory=list, description="Which seed documents list this paper and what they said."
     )
-    repro: str | None = Field(
+    repro: Annotated[
+        str | None, _shaped(RECIPE_RE, "recipe id {} must be a folder name: letters, digits, '_' and '-'")
+    ] = Field(
         default=None,
         description="Recipe id: the folder repro/recipes/<id>/ (or file <id>.py) "
         "that reproduces this paper; its PAPER names this entry's key.",
     )
-
-    @field_validator("key")
-    @classmethod
-    def _key(cls, v: str) -> str:
-        if len(v) > MAX_ID or not KEY_RE.match(v):
-            raise ValueError(f"key {clip(v)} must look like 'burns2023weak' (lowercase surname, year, word)")
-        return v
-
-    @field_validator("doi")
-    @classmethod
-    def _doi(cls, v: str | None) -> str | None:
-        if v is not None and not DOI_RE.match(v):
-            raise ValueError(f"DOI {clip(v)} must look like '10.NNNN/suffix' (no https://doi.org/ prefix)")
-        return v
-
-    @field_validator("repro")
-    @classmethod
-    def _repro(cls, v: str | None) -> str | None:
-        if v is not None and not RECIPE_RE.match(v):
-            raise ValueError(f"recipe id {clip(v)} must be a folder name: letters, digits, '_' and '-'")
-        return v
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,7 +192,7 @@ class DoiPattern(Strict):
 
 
 class Venue(Strict):
-    id: str
+    id: Annotated[str, _shaped(ID_RE, "venue id {} must be lowercase letters, digits and '-'")]
     acronym: Name
     name: Name
     kind: VenueKind
@@ -210,13 +207,6 @@ class Venue(Strict):
     doi_patterns: list[DoiPattern] = Field(default_factory=list)
     editions: list[Edition] = Field(default_factory=list)
     url: HttpUrl | None = None
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        if len(v) > MAX_ID or not ID_RE.match(v):
-            raise ValueError(f"venue id {clip(v)} must be lowercase letters, digits and '-'")
-        return v
 
 
 class VenueRegistry(Strict):

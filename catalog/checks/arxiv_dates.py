@@ -21,31 +21,27 @@ def id_month(arxiv_id: str) -> tuple[int, int] | None:
     return 2000 + int(m.group("yy")), int(m.group("mm"))
 
 
+def id_error(arxiv_id: str) -> str | None:
+    """What is wrong with a new-style arXiv id (see check_arxiv_id), or None."""
+    m = _ID.match(arxiv_id)
+    if not m:
+        return f"{arxiv_id!r} is not YYMM.NNNNN"
+    yy, mm, num = int(m.group("yy")), int(m.group("mm")), m.group("num")
+    if not 1 <= mm <= 12 or (yy, mm) < (7, 4):
+        return f"{arxiv_id!r}: no such month (new-style ids start at 0704)"
+    if (yy >= 15) != (len(num) == 5):
+        return f"{arxiv_id!r}: ids from 2015 on have 5 digits after the dot, earlier ones 4"
+    return None
+
+
 def check_arxiv_id(cat: Catalog) -> list[Problem]:
     """Well-formed: YYMM.NNNNN with a real month, 5 digits from 1501 on, 4 before; not in the future."""
     out = []
     for e in cat.entries:
         a = e.paper.arxiv
-        if a is None:
-            continue
-        m = _ID.match(a.id)
-        if not m:
-            out.append(e.problem("arxiv.id", "error", "arxiv-id", f"{a.id!r} is not YYMM.NNNNN"))
-            continue
-        yy, mm, num = int(m.group("yy")), int(m.group("mm")), m.group("num")
-        if not 1 <= mm <= 12 or (yy, mm) < (7, 4):
-            out.append(
-                e.problem("arxiv.id", "error", "arxiv-id", f"{a.id!r}: no such month (new-style ids start at 0704)")
-            )
-        elif (yy >= 15) != (len(num) == 5):
-            out.append(
-                e.problem(
-                    "arxiv.id",
-                    "error",
-                    "arxiv-id",
-                    f"{a.id!r}: ids from 2015 on have 5 digits after the dot, earlier ones 4",
-                )
-            )
+        msg = id_error(a.id) if a is not None else None
+        if msg is not None:
+            out.append(e.problem("arxiv.id", "error", "arxiv-id", msg))
     return out
 
 

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from catalog.load import Catalog, display_path
 from catalog.problems import Problem
+
+
+def _registry_error(file: Path, field: str, code: str, message: str) -> Problem:
+    """An error in a registry file (catalog/topics.yaml, unresolved.yaml): no entry key, no line."""
+    return Problem(None, display_path(file), None, field, "error", code, message)
 
 
 def check_venue_known(cat: Catalog) -> list[Problem]:
@@ -38,20 +45,10 @@ def check_topics_known(cat: Catalog) -> list[Problem]:
                 )
         if len(set(e.paper.topics)) != len(e.paper.topics):
             out.append(e.problem("topics", "warning", "topic-duplicate", "a topic is listed twice"))
-    topics_file = display_path(cat.root / "topics.yaml")
     for t in cat.topics.values():
         if t.parent and t.parent not in cat.topics:
-            out.append(
-                Problem(
-                    None,
-                    topics_file,
-                    None,
-                    "topics",
-                    "error",
-                    "topic-unknown",
-                    f"topic {t.id!r} has unknown parent {t.parent!r}",
-                )
-            )
+            msg = f"topic {t.id!r} has unknown parent {t.parent!r}"
+            out.append(_registry_error(cat.root / "topics.yaml", "topics", "topic-unknown", msg))
     return out
 
 
@@ -64,15 +61,8 @@ def check_unresolved(cat: Catalog) -> list[Problem]:
     for u in cat.unresolved:
         for c in u.candidates:
             if c not in keys:
+                msg = f"candidate {c!r} (seed {u.seed}) is not a catalog key"
                 out.append(
-                    Problem(
-                        None,
-                        display_path(cat.root / "unresolved.yaml"),
-                        None,
-                        "unresolved.candidates",
-                        "error",
-                        "unresolved-candidate",
-                        f"candidate {c!r} (seed {u.seed}) is not a catalog key",
-                    )
+                    _registry_error(cat.root / "unresolved.yaml", "unresolved.candidates", "unresolved-candidate", msg)
                 )
     return out

@@ -96,15 +96,20 @@ def _plain(text: str) -> str | None:
         return None
     if "{" not in text and "}" not in text:
         return text
+    return text.replace("{", "").replace("}", "") if _balanced(text) else None
+
+
+_BRACE = {"{": 1, "}": -1}  # how a character changes the brace depth
+
+
+def _balanced(text: str) -> bool:
+    """Every closing brace of `text` closes an open one, and every one opened is closed."""
     depth = 0
     for ch in text:
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth < 0:
-                return None
-    return text.replace("{", "").replace("}", "") if depth == 0 else None
+        depth += _BRACE.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def _words(text: str) -> list[tuple[str, str]] | None:
@@ -116,13 +121,10 @@ def _words(text: str) -> list[tuple[str, str]] | None:
     n = len(text)
     while i < n:
         ch = text[i]
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth < 0:
-                return None
-        elif depth == 0 and ch.isspace():
+        depth += _BRACE.get(ch, 0)
+        if depth < 0:
+            return None
+        if depth == 0 and ch.isspace():
             j = i
             while j < n and text[j].isspace():
                 j += 1

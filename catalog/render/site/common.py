@@ -38,6 +38,17 @@ def front_matter(**fields: object) -> str:
     return f"---\n{body}---\n"
 
 
+def page_head(title: str, heading: str | None = None, intro: str | None = None) -> list[str]:
+    """The first lines of a page: front matter (titled `title`, no navigation sidebar), the generated-file notice,
+    then the `# heading` (Markdown, already escaped) and an intro paragraph where given."""
+    out = [front_matter(title=title, hide=["navigation"]), NOTICE, ""]
+    if heading is not None:
+        out += [f"# {heading}", ""]
+    if intro is not None:
+        out += [intro, ""]
+    return out
+
+
 def anchor(text: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-") or "x"
 

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from catalog.render.escape import h, md
-from catalog.render.site.common import DOCS, NOTICE, Site, front_matter
+from catalog.render.site.common import DOCS, Site, page_head
 from catalog.schema import RECIPE_RE
 
 BEGIN = "<!-- BEGIN GENERATED: leaderboard -->"
@@ -95,18 +95,14 @@ def _cell(text: str, key: float | None) -> str:
 
 
 def page(repo_root: Path) -> str:
-    out = [
-        front_matter(title="Leaderboard", hide=["navigation"]),
-        NOTICE,
-        "",
-        "# Leaderboard",
-        "",
+    out = page_head(
+        "Leaderboard",
+        "Leaderboard",
         "Each recipe's methods over the many-task suite (`python -m repro run <recipe> --preset suite`): the "
         "median over tasks of the PGR of mean accuracies over seeds, with a 95% two-level bootstrap interval "
         '(tasks, then seeds), and each task\'s PGR with its interval over seeds. "gap too small": the ceiling '
         "does not beat the weak model by the stated margin, so no PGR. Click a column to sort.",
-        "",
-    ]
+    )
     found = suites(repo_root)
     if not found:
         out.append("No suite results committed yet.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from catalog.render.escape import link, md
-from catalog.render.site.common import DOCS, NOTICE, Site, front_matter
+from catalog.render.site.common import DOCS, Site, page_head
 from catalog.render.site.embed import rewrite_links
 from catalog.schema import Unresolved
 
@@ -14,16 +14,12 @@ from catalog.schema import Unresolved
 def unresolved(s: Site) -> str:
     items: list[Unresolved] = sorted(s.cat.unresolved, key=lambda u: (u.seed, u.row))
     keys = {p.key for p in s.papers}
-    out = [
-        front_matter(title="Unresolved", hide=["navigation"]),
-        NOTICE,
-        "",
-        "# Unresolved seed rows",
-        "",
+    out = page_head(
+        "Unresolved",
+        "Unresolved seed rows",
         "Rows of the seed lists that name no single identifiable paper, with the reason. Candidates are "
         "catalog entries the row may refer to.",
-        "",
-    ]
+    )
     if not items:
         return "\n".join([*out, "None.", ""])
     out += ["| Seed | Row | Reason | Candidates |", "|------|-----|--------|------------|"]
@@ -35,7 +31,7 @@ def unresolved(s: Site) -> str:
 
 def contributing(s: Site) -> str:
     src = s.root / "CONTRIBUTING.md"
-    head = [front_matter(title="Contributing", hide=["navigation"]), NOTICE, ""]
+    head = page_head("Contributing")
     if src.is_file():
         return "\n".join([*head, rewrite_links(src.read_text(encoding="utf-8").strip(), {}), ""])
     return "\n".join(

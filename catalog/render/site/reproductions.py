@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from catalog.render.escape import link, md
-from catalog.render.site.common import DOCS, NOTICE, Site, anchor, fence, front_matter, order
+from catalog.render.site.common import DOCS, Site, anchor, fence, order, page_head
 from catalog.render.site.embed import demote_headings, rewrite_links
 from catalog.schema import RECIPE_RE
 
@@ -56,19 +56,15 @@ def results_block(repo_root: Path, recipe: str, to_images: str, level: int) -> s
 
 
 def index(s: Site) -> str:
-    out = [
-        front_matter(title="Reproductions", hide=["navigation"]),
-        NOTICE,
-        "",
-        "# Reproductions",
-        "",
+    out = page_head(
+        "Reproductions",
+        "Reproductions",
         "Each recipe in `repro/recipes/` reproduces one paper's method on the shared trainer. The numbers "
         "below are the committed results in `results/<recipe>/` (written by `python -m repro run <recipe> "
         "--out results/<recipe>`); PGR is the fraction of the gap between "
         "the weak supervisor and the strong ceiling that the student recovers (see the "
         "[home page](../index.md#performance-gap-recovered-pgr)).",
-        "",
-    ]
+    )
     if not s.recipes:
         out += ["No catalog entry links a recipe yet (`repro:` in `catalog/papers/<key>.yaml`).", ""]
     for r in s.recipes:

@@ -6,21 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from catalog.render.escape import link, md
-from catalog.render.site.common import DOCS, NOTICE, Site, anchor, front_matter
+from catalog.render.site.common import DOCS, Site, anchor, page_head
 from catalog.schema import Topic
 
 
 def index(s: Site) -> str:
-    out = [
-        front_matter(title="Topics", hide=["navigation"]),
-        NOTICE,
-        "",
-        "# Topics",
-        "",
+    out = page_head(
+        "Topics",
+        "Topics",
         "The taxonomy: research areas and their sub-topics. A paper counts under every topic it lists and "
         "under each parent area.",
-        "",
-    ]
+    )
     for t in s.topics_in_order:
         depth = len(s.ancestors(t.id)) - 1
         n = len(s.papers_under.get(t.id, []))
@@ -34,7 +30,7 @@ def index(s: Site) -> str:
 
 def page(s: Site, t: Topic) -> str:
     papers = s.papers_under.get(t.id, [])
-    out = [front_matter(title=t.name, hide=["navigation"]), NOTICE, "", f"# {md(t.name)}", ""]
+    out = page_head(t.name, md(t.name))
     if t.description:
         out += [md(t.description), ""]
     chain = s.ancestors(t.id)[1:]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from catalog.render.escape import link, md
-from catalog.render.site.common import DOCS, NOTICE, Site, front_matter
+from catalog.render.site.common import DOCS, Site, page_head
 from catalog.schema import Paper, Venue
 
 KIND_ORDER = {"conference": 0, "journal": 1, "workshop": 2, "preprint": 3}
@@ -21,15 +21,13 @@ def used(s: Site) -> list[Venue]:
 
 
 def index(s: Site) -> str:
-    out = [
-        front_matter(title="Venues", hide=["navigation"]),
-        NOTICE,
-        "",
-        "# Venues",
-        "",
+    out = page_head(
+        "Venues",
+        "Venues",
         "Where the catalogued papers appeared. Every venue claim links to its evidence on the paper's page; "
         "papers found only on arXiv are listed as preprints.",
-        "",
+    )
+    out += [
         "| Venue | Name | Kind | Papers |",
         "|-------|------|------|-------:|",
     ]
@@ -44,7 +42,7 @@ def index(s: Site) -> str:
 
 def page(s: Site, v: Venue) -> str:
     papers = s.papers_at.get(v.id, [])
-    out = [front_matter(title=v.acronym, hide=["navigation"]), NOTICE, "", f"# {md(v.acronym)}", ""]
+    out = page_head(v.acronym, md(v.acronym))
     line = f"**{md(v.name)}** ({v.kind})"
     if v.url:
         line += f" · {link('website', str(v.url))}"
