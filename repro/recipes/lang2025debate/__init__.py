@@ -1,8 +1,6 @@
-"""Lang, Huang & Li (AAAI 2025), Debate Helps Weak-to-Strong Generalization (arXiv 2501.13124).
-
-The recipe's identity and configuration (torch-free, so a preset is checked before the heavy imports);
-the method itself is ``recipe.py``; presets are ``presets/*.yaml``.
-"""
+"""Lang, Huang & Li (AAAI 2025), Debate Helps Weak-to-Strong Generalization (arXiv 2501.13124): identity and
+configuration of the recipe. Torch-free, so a preset is checked before the heavy imports; the method is
+``recipe.py``, the debate protocol ``debate.py``, the presets ``presets/*.yaml``."""
 from __future__ import annotations
 
 from typing import Literal
