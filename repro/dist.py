@@ -6,11 +6,12 @@ rank lands on GPU 0). One process (no ``WORLD_SIZE``) is rank 0 of 1 and every c
 """
 from __future__ import annotations
 
+import atexit
 import os
 
 import torch
 
-__all__ = ["init", "rank_world", "device", "backend", "can_run_on", "all_gather_cat", "all_gather_objects",
+__all__ = ["init", "shutdown", "rank_world", "device", "backend", "can_run_on", "all_gather_cat", "all_gather_objects",
            "broadcast_object"]
 
 
@@ -22,7 +23,16 @@ def init() -> tuple[int, int]:
         if torch.cuda.is_available():
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         torch.distributed.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+        atexit.register(shutdown)
     return rank_world()
+
+
+def shutdown() -> None:
+    """Leave the process group before the interpreter exits. Without it, a rank that finishes first can tear
+    down gloo's threads during interpreter shutdown and abort ("terminate called without an active exception",
+    SIGABRT), failing a run whose work was done."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 def rank_world() -> tuple[int, int]:
