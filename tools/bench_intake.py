@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_catalog import WORDS  # the same title vocabulary as the catalog benchmark
+
 ROOT = Path(__file__).resolve().parents[1]
 
 FIRST = [
@@ -62,27 +64,6 @@ LAST = [
     "Zhang",
     "Wang",
     "Chen",
-]
-WORDS = [
-    "weak",
-    "strong",
-    "generalization",
-    "supervision",
-    "alignment",
-    "debate",
-    "oversight",
-    "teacher",
-    "student",
-    "distillation",
-    "reward",
-    "preference",
-    "easy",
-    "hard",
-    "theory",
-    "scaling",
-    "labels",
-    "noisy",
-    "ensemble",
 ]
 ORDINAL_WORDS = {12: "Twelfth", 13: "Thirteenth", 41: "Forty-first", 42: "Forty-second"}
 
