@@ -155,6 +155,14 @@ class HeadConfig(BaseModel):
     def _over_head_defaults(cls, value: Any) -> Any:
         return _over(HEAD_TRAINING, value)
 
+    @field_validator("trainer")
+    @classmethod
+    def _no_clipping(cls, value: TrainerConfig) -> TrainerConfig:
+        if value.max_grad_norm is not None:  # the grid trains as one stacked module (repro.learners.HeadLearner)
+            raise ValueError("heads train without gradient clipping (max_grad_norm: null): clipping the L2 grid, "
+                             "trained together, would couple its candidates")
+        return value
+
 
 Prior = Literal["balanced", "weak_mean", "rolling_median"]
 

@@ -15,21 +15,22 @@ labelled oracle ablation, ground truth). Test data never enters a learner.
 """
 from __future__ import annotations
 
+import copy
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 import torch
 from .config import HeadConfig, TrainerConfig
 from .losses import LossFn, soft_cross_entropy
-from .models import LinearHead, ModelConfig, TextClassifier, load_tokenizer
-from .trainer import Trainer, seed_everything
+from .models import LinearHead, ModelConfig, StackedHeads, TextClassifier, load_tokenizer
+from .trainer import Trainer, TrainState, seed_everything
 
-__all__ = ["HeadConfig", "HeadLearner", "FinetuneLearner", "Fitted", "LEARNER_VERSION"]
+__all__ = ["HeadConfig", "HeadLearner", "GridLoss", "FinetuneLearner", "Fitted", "LEARNER_VERSION"]
 
 # Part of every training stage's cache key: bump when fitting or selection logic changes results.
-LEARNER_VERSION = "learners/v3"
+LEARNER_VERSION = "learners/v4"
 
 
 @dataclass
@@ -63,7 +64,67 @@ def single_thread():
         torch.set_num_threads(before)
 
 
+class GridLoss:
+    """The loss of an L2 grid trained as one :class:`StackedHeads`: head ``j``'s own loss on its own logits plus
+    ``0.5 * l2[j] * |W_j|^2``, summed over heads, so each head's gradient is exactly the one it would get alone.
+
+    Every head has its own loss instance (``losses``), so a stateful loss (the confidence loss's threshold,
+    a rolling prior) keeps one state per head. A loss with a ``batch_statistic`` gets its own head's column of
+    the statistic the trainer gathers over the logical batch. Each head's loss per step is recorded for its
+    training curve (:meth:`curve`)."""
+
+    def __init__(self, losses: list[LossFn], l2: list[float], heads: StackedHeads):
+        self.losses = losses
+        self.l2 = torch.tensor(l2, dtype=torch.float32)
+        self.heads = heads
+        self.sums: dict[int, torch.Tensor] = {}  # step -> summed per-head loss over its micro-batches
+        self.counts: dict[int, int] = {}
+        self.last_step = -1
+        self._stats_for: torch.Tensor | None = None
+        self._columns: list[torch.Tensor] = []
+        if getattr(losses[0], "batch_statistic", None) is not None:
+            self.batch_statistic = self._statistic
+
+    def _statistic(self, logits: torch.Tensor, batch: dict) -> torch.Tensor:
+        return torch.stack([loss.batch_statistic(logits[j], batch) for j, loss in enumerate(self.losses)], dim=1)
+
+    def __call__(self, logits: torch.Tensor, batch: dict, state: TrainState) -> torch.Tensor:
+        stats = state.batch_stats
+        if stats is not None and stats is not self._stats_for:  # one column object per head and step
+            self._stats_for, self._columns = stats, [stats[:, j] for j in range(len(self.losses))]
+        per = torch.stack([loss(logits[j], batch, replace(state, batch_stats=self._columns[j] if stats is not None
+                                                              else None))
+                           for j, loss in enumerate(self.losses)])
+        per = per + 0.5 * self.l2 * self.heads.weight.pow(2).sum((1, 2))
+        d = per.detach()
+        self.sums[state.step] = self.sums[state.step] + d if state.step in self.sums else d
+        self.counts[state.step] = self.counts.get(state.step, 0) + 1
+        self.last_step = state.step
+        return per.sum()
+
+    def curve(self, j: int, history: list[dict], scores: dict[int, list[float]], until: int) -> list[dict]:
+        """Head ``j``'s training curve at the trainer's marks up to step ``until``: its mean loss since the
+        previous mark and, where evaluated, its own validation score."""
+        out, prev = [], 0
+        for h in history:
+            if h["step"] > until:
+                break
+            steps = [t for t in range(prev, h["step"]) if t in self.sums]
+            row = {"step": h["step"],
+                   "train_loss": sum(float(self.sums[t][j]) / self.counts[t] for t in steps) / max(len(steps), 1)}
+            if h["step"] in scores:
+                row["score"] = scores[h["step"]][j]
+            out.append(row)
+            prev = h["step"]
+        return out
+
+
 class HeadLearner:
+    """A logistic head on frozen features (standardised with the training side's statistics); the L2 strength
+    is picked from ``cfg.l2_grid`` by agreement with the validation targets. The whole grid trains as one
+    :class:`StackedHeads` (one loop, each head on its own path): the same heads as training each candidate
+    alone, a fraction of the per-step overhead."""
+
     def __init__(self, features: torch.Tensor, cfg: HeadConfig | None = None, trainer: Trainer | None = None):
         self.x = features.float()
         self.cfg = cfg or HeadConfig()
@@ -75,40 +136,67 @@ class HeadLearner:
             return self._fit(train_index, train_targets, loss, val_index, val_targets, seed, weights)
 
     def _fit(self, train_index, train_targets, loss, val_index, val_targets, seed, weights) -> Fitted:
+        grid = list(self.cfg.l2_grid)
         xtr = self.x[train_index]
         mean, std = xtr.mean(0), xtr.std(0).clamp_min(1e-6)
-        data = {"x": xtr, "target": train_targets.float()}
+        xs = (self.x - mean) / std  # standardised once, not at every step
+        data = {"x": xs[train_index], "target": train_targets.float()}
         if weights is not None:
             data["weight"] = weights.float()
-        xval = {"x": self.x[val_index]}
-        best = None
-        for l2 in self.cfg.l2_grid:
-            seed_everything(seed)
-            head = LinearHead(self.x.shape[1], mean, std)
+        xval = {"x": xs[val_index]}
+        seed_everything(seed)
+        heads = StackedHeads(self.x.shape[1], len(grid))
+        grid_loss = GridLoss([copy.deepcopy(loss) for _ in grid], grid, heads)
+        patience = self.trainer.cfg.patience
+        track = [{"best": None, "step": None, "weights": None, "bad": 0, "stop": None} for _ in grid]
+        scores: dict[int, list[float]] = {}
+        improved = 0
 
-            def penalised(logits, batch, state, _l2=l2, _head=head):
-                return loss(logits, batch, state) + 0.5 * _l2 * _head.linear.weight.pow(2).sum()
-            if hasattr(loss, "batch_statistic"):  # e.g. the confidence loss's threshold over the logical batch
-                penalised.batch_statistic = loss.batch_statistic
+        def head_scores(model) -> list[float]:
+            logits = model(xval)
+            return [_val_score(logits[j], val_targets) for j in range(len(grid))]
 
-            def evaluate(model):
-                return {"score": _val_score(model(xval), val_targets)}
+        def evaluate(model):
+            """Each head keeps its own best step and stops on its own patience, exactly as if trained alone;
+            the score the trainer sees rises whenever some running head improves, so the loop ends once
+            none has for ``patience`` evaluations."""
+            nonlocal improved
+            step = grid_loss.last_step + 1
+            scores[step] = head_scores(model)
+            for j, t in enumerate(track):
+                if t["stop"] is not None:
+                    continue
+                if t["best"] is None or scores[step][j] > t["best"]:
+                    t.update(best=scores[step][j], step=step, bad=0,
+                             weights=(model.weight[j].detach().clone(), model.bias[j].detach().clone()))
+                    improved += 1
+                else:
+                    t["bad"] += 1
+                    if patience is not None and t["bad"] >= patience:
+                        t["stop"] = step
+            return {"score": float(improved)}
 
-            res = self.trainer.fit(head, data, penalised, seed=seed,
-                                   evaluate=evaluate if self.cfg.early_stopping else None)
-            if not self.cfg.early_stopping:
-                with torch.no_grad():
-                    res.best_score = evaluate(res.model)["score"]
-            if best is None or res.best_score > best[0]:
-                best = (res.best_score, l2, res)
-        score, l2, res = best
-        head = res.model
+        res = self.trainer.fit(heads, data, grid_loss, seed=seed,
+                               evaluate=evaluate if self.cfg.early_stopping else None)
+        if not self.cfg.early_stopping:  # every candidate trained to (near) convergence: score the final heads
+            with torch.no_grad():
+                final = head_scores(res.model)
+            for j, t in enumerate(track):
+                t.update(best=final[j], weights=(res.model.weight[j].detach().clone(),
+                                                 res.model.bias[j].detach().clone()))
+        j = max(range(len(grid)), key=lambda i: (track[i]["best"], -i))  # the first of equal scores wins
+        t = track[j]
+        head = LinearHead(self.x.shape[1], mean, std)
+        with torch.no_grad():
+            head.linear.weight.copy_(t["weights"][0])
+            head.linear.bias.copy_(t["weights"][1])
+        steps = t["stop"] if t["stop"] is not None else res.steps
 
         def predict(index):
             with torch.no_grad():
                 return torch.softmax(head({"x": self.x[index]}), -1)[:, 1]
-        return Fitted(predict, {"l2": l2, "val_score": score, "best_step": res.best_step, "steps": res.steps,
-                                "history": res.history})
+        return Fitted(predict, {"l2": grid[j], "val_score": t["best"], "best_step": t["step"], "steps": steps,
+                                "history": grid_loss.curve(j, res.history, scores, steps)})
 
 
 class FinetuneLearner:

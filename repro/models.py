@@ -26,7 +26,7 @@ from .config import Dtype, LoraSpec, ModelConfig
 from .tasks import packaged_file
 
 __all__ = ["ModelConfig", "LoraSpec", "resolve", "model_identity", "packaged_identity", "torch_dtype", "default_device", "load_backbone", "load_tokenizer",
-           "LinearHead", "TextClassifier", "pool", "PACKAGED"]
+           "LinearHead", "StackedHeads", "TextClassifier", "pool", "PACKAGED"]
 
 
 # ---- packaged offline models ------------------------------------------------------------------------------
@@ -187,6 +187,23 @@ class LinearHead(torch.nn.Module):
 
     def forward(self, batch: dict) -> torch.Tensor:
         return self.linear((batch["x"] - self.mean) / self.std)
+
+
+class StackedHeads(torch.nn.Module):
+    """``k`` independent logistic heads on the same (already standardised) features, trained as one module:
+    one optimiser step updates every head, so an L2 grid costs one training loop instead of ``k``. Logits are
+    ``(k, batch, 2)``; head ``j`` depends only on its own weights, so with a loss that is a sum of per-head terms
+    (and no gradient clipping, which would couple them) each head follows the path it would follow alone."""
+
+    def __init__(self, dim: int, k: int):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(k, 2, dim))
+        self.bias = torch.nn.Parameter(torch.zeros(k, 2))
+
+    def forward(self, batch: dict) -> torch.Tensor:
+        k, c, d = self.weight.shape
+        flat = torch.nn.functional.linear(batch["x"], self.weight.reshape(k * c, d), self.bias.reshape(k * c))
+        return flat.view(-1, k, c).transpose(0, 1)
 
 
 class TextClassifier(torch.nn.Module):
