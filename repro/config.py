@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .metrics import MIN_GAP
 
 __all__ = ["RecipeConfig", "ConfigError", "load_config", "apply_overrides", "TaskConfig", "SplitName", "LoraSpec",
-           "ModelConfig", "Dtype", "TrainerConfig", "HEAD_TRAINING", "FINETUNE_TRAINING", "HeadConfig", "Prior",
+           "ModelConfig", "Dtype", "TrainerConfig", "HEAD_TRAINING", "FINETUNE_TRAINING", "GENERATIVE_TRAINING", "over_defaults", "HeadConfig", "Prior",
            "ConfidenceSettings", "ProductSettings", "LossSpec"]
 
 
@@ -133,9 +133,13 @@ class TrainerConfig(BaseModel):
 HEAD_TRAINING = TrainerConfig(lr=0.03, epochs=50, batch_size=512, warmup_frac=0.05, max_grad_norm=None)
 FINETUNE_TRAINING = TrainerConfig(lr=2e-5, epochs=2, batch_size=32, warmup_frac=0.1, weight_decay=0.01,
                                   evals=10, patience=4, progress=True)
+# Generative finetuning (repro.generative): one epoch of language modelling over the unlabelled texts; the
+# weights with the lowest held-out LM loss of 5 evaluations are kept (no labels involved).
+GENERATIVE_TRAINING = TrainerConfig(lr=1e-5, epochs=1, batch_size=32, warmup_frac=0.05, weight_decay=0.01,
+                                    evals=5, progress=True)
 
 
-def _over(defaults: TrainerConfig, value: Any) -> Any:
+def over_defaults(defaults: TrainerConfig, value: Any) -> Any:
     """A partial trainer mapping (a preset's or ``--set finetune_trainer.batch_size=8``) changes only the keys it
     names: the others keep the learner's defaults, not TrainerConfig's generic field defaults."""
     return {**defaults.model_dump(), **value} if isinstance(value, dict) else value
@@ -153,7 +157,7 @@ class HeadConfig(BaseModel):
     @field_validator("trainer", mode="before")
     @classmethod
     def _over_head_defaults(cls, value: Any) -> Any:
-        return _over(HEAD_TRAINING, value)
+        return over_defaults(HEAD_TRAINING, value)
 
     @field_validator("trainer")
     @classmethod
@@ -236,7 +240,7 @@ class RecipeConfig(BaseModel):
     @field_validator("finetune_trainer", mode="before")
     @classmethod
     def _over_finetune_defaults(cls, value: Any) -> Any:
-        return _over(FINETUNE_TRAINING, value)
+        return over_defaults(FINETUNE_TRAINING, value)
 
 
 class ConfigError(Exception):

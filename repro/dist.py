@@ -12,7 +12,7 @@ import os
 import torch
 
 __all__ = ["init", "shutdown", "rank_world", "device", "backend", "can_run_on", "all_gather_cat", "all_gather_objects",
-           "broadcast_object"]
+           "broadcast_object", "barrier"]
 
 
 def init() -> tuple[int, int]:
@@ -99,3 +99,9 @@ def broadcast_object(obj, src: int = 0):
     box = [obj]
     torch.distributed.broadcast_object_list(box, src=src)
     return box[0]
+
+
+def barrier() -> None:
+    """Wait for every rank (no-op in one process)."""
+    if rank_world()[1] > 1:
+        torch.distributed.barrier()

@@ -18,7 +18,7 @@ from .cache import Cache, fingerprint
 from .meter import Meter
 from .models import ModelConfig, default_device, load_backbone, load_tokenizer, model_identity, pool, resolve, torch_dtype
 
-__all__ = ["extract", "feature_key"]
+__all__ = ["extract", "extract_many", "feature_key"]
 
 
 def feature_key(cfg: ModelConfig, texts_fp: str) -> str:
@@ -46,8 +46,10 @@ def _bar_label(name: str, depths: list[int | None]) -> str:
 
 
 @torch.inference_mode()
-def _run(cfgs: list[ModelConfig], texts: list[str], log=None) -> dict[int, dict]:
-    """One pass of the deepest requested depth; returns {position in cfgs: {"x", "params"}}."""
+def _run(cfgs: list[ModelConfig], corpora: list[list[str]], log=None) -> list[dict[int, dict]]:
+    """The backbone loaded once at the deepest requested depth, then one pass over each text list; returns, per
+    list, {position in cfgs: {"x", "params"}}. Batches never mix lists, so a list's features are the same as
+    when it is extracted alone (and a suite's task reuses the single-task run's cache, bit for bit)."""
     meter = Meter()
     tokens = 0
     base = cfgs[0]
@@ -61,57 +63,76 @@ def _run(cfgs: list[ModelConfig], texts: list[str], log=None) -> dict[int, dict]
     tok = load_tokenizer(base, path=path)
     device = default_device()
     body.to(device)
-    rank, world = dist.rank_world()
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))[rank::world]  # this rank's share
-    outs: dict[int, list[torch.Tensor]] = defaultdict(list)
-    from tqdm.auto import tqdm
-    bar = tqdm(range(0, len(order), base.batch_size), desc=_bar_label(base.name, depths), leave=False,
-               dynamic_ncols=True, disable=rank != 0)
-    for start in bar:
-        chunk = [texts[i] for i in order[start : start + base.batch_size]]
-        enc = tok(chunk, padding=True, truncation=True, max_length=base.max_length, return_tensors="pt").to(device)
-        tokens += int(enc["attention_mask"].sum())
-        with torch.autocast(device_type=device.type, dtype=dtype, enabled=dtype != torch.float32):
-            hs = body(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
-                      output_hidden_states=True).hidden_states
-        for j, d in enumerate(depths):
-            h = hs[-1] if d is None else hs[d]
-            outs[j].append(pool(h.float(), enc["attention_mask"], base.pooling).cpu())
     params = {j: _count_params(body, d) for j, d in enumerate(depths)}
+    rank, world = dist.rank_world()
+    from tqdm.auto import tqdm
+    label = _bar_label(base.name, depths)
+    results, mine_total = [], 0
+    for texts in corpora:
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))[rank::world]  # this rank's share
+        mine_total += len(order)
+        outs: dict[int, list[torch.Tensor]] = defaultdict(list)
+        bar = tqdm(range(0, len(order), base.batch_size), desc=label, leave=False, dynamic_ncols=True,
+                   disable=rank != 0)
+        for start in bar:
+            chunk = [texts[i] for i in order[start : start + base.batch_size]]
+            enc = tok(chunk, padding=True, truncation=True, max_length=base.max_length, return_tensors="pt").to(device)
+            tokens += int(enc["attention_mask"].sum())
+            with torch.autocast(device_type=device.type, dtype=dtype, enabled=dtype != torch.float32):
+                hs = body(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
+                          output_hidden_states=True).hidden_states
+            for j, d in enumerate(depths):
+                h = hs[-1] if d is None else hs[d]
+                outs[j].append(pool(h.float(), enc["attention_mask"], base.pooling).cpu())
+        mine = {j: torch.cat(outs[j]) if outs[j] else torch.empty(0) for j in range(len(depths))}
+        parts = dist.all_gather_objects((order, mine))  # every rank needs every feature (heads train on each rank)
+        index = torch.tensor([i for o, _ in parts for i in o], dtype=torch.long)
+        result = {}
+        for j in range(len(depths)):
+            x = torch.cat([m[j] for o, m in parts if o])
+            full = torch.empty((len(texts), *x.shape[1:]), dtype=x.dtype)
+            full[index] = x
+            result[j] = {"x": full.contiguous(), "params": params[j]}
+        results.append(result)
     del body
     if log is not None:
-        log(f"features {base.display()}: {len(order)} texts on this rank, {meter.line(tokens)}")
-    mine = {j: torch.cat(outs[j]) if outs[j] else torch.empty(0) for j in range(len(depths))}
-    parts = dist.all_gather_objects((order, mine))  # every rank needs every feature (heads train on each rank)
-    index = torch.tensor([i for o, _ in parts for i in o], dtype=torch.long)
-    result = {}
-    for j in range(len(depths)):
-        x = torch.cat([m[j] for o, m in parts if o])
-        full = torch.empty((len(texts), *x.shape[1:]), dtype=x.dtype)
-        full[index] = x
-        result[j] = {"x": full.contiguous(), "params": params[j]}
-    return result
+        what = f"{mine_total} texts" + (f" of {len(corpora)} tasks" if len(corpora) > 1 else "")
+        log(f"{label}: {what} on this rank, {meter.line(tokens)}")
+    return results
 
 
 def extract(cfgs: list[ModelConfig], texts: list[str], cache: Cache, log=None) -> list[dict]:
     """Features for every config (same order). Configs sharing a backbone share one forward pass; ``log``
     receives one line per pass (time, tokens/s, peak GPU memory)."""
-    texts_fp = fingerprint(texts)
-    keys = [feature_key(c, texts_fp) for c in cfgs]
-    results: list[dict | None] = [None] * len(cfgs)
-    present = dist.broadcast_object([cache.has("features", k) for k in keys])  # rank 0 decides for all
-    for i, k in enumerate(keys):
-        if present[i]:
-            results[i] = cache.load("features", k)
-            cache.hits.append(f"features/{k}")
+    return extract_many(cfgs, [texts], cache, log)[0]
+
+
+def extract_many(cfgs: list[ModelConfig], corpora: list[list[str]], cache: Cache, log=None) -> list[list[dict]]:
+    """Features of every config for each of several text lists (a suite's tasks), each cached under its own
+    key as :func:`extract` would. Each backbone is loaded once and runs one pass over the texts of every list
+    that lacks any of its configs (sorted together by length), not one pass per list."""
+    fps = [fingerprint(texts) for texts in corpora]
+    keys = [[feature_key(c, fp) for c in cfgs] for fp in fps]
+    present = dist.broadcast_object([[cache.has("features", k) for k in row] for row in keys])  # rank 0 decides
+    results: list[list[dict | None]] = [[None] * len(cfgs) for _ in corpora]
+    for t, row in enumerate(keys):
+        for i, k in enumerate(row):
+            if present[t][i]:
+                results[t][i] = cache.load("features", k)
+                cache.hits.append(f"features/{k}")
     groups: dict[tuple, list[int]] = defaultdict(list)
     for i, c in enumerate(cfgs):
-        if results[i] is None:
-            groups[(c.name, c.revision, c.pooling, c.kind, c.max_length, c.dtype, c.batch_size)].append(i)
+        groups[(c.name, c.revision, c.pooling, c.kind, c.max_length, c.dtype, c.batch_size)].append(i)
     for members in groups.values():
-        computed = _run([cfgs[i] for i in members], texts, log)
-        for j, i in enumerate(members):
-            results[i] = computed[j]
-            cache.misses.append(f"features/{keys[i]}")
-            cache.store("features", keys[i], computed[j])
+        todo = [t for t in range(len(corpora)) if any(results[t][i] is None for i in members)]
+        if not todo:
+            continue
+        need = [i for i in members if any(results[t][i] is None for t in todo)]
+        computed = _run([cfgs[i] for i in need], [corpora[t] for t in todo], log)
+        for t, per_cfg in zip(todo, computed):
+            for j, i in enumerate(need):
+                if results[t][i] is None:
+                    results[t][i] = per_cfg[j]
+                    cache.misses.append(f"features/{keys[t][i]}")
+                    cache.store("features", keys[t][i], per_cfg[j])
     return results  # type: ignore[return-value]

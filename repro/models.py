@@ -26,7 +26,7 @@ from .config import Dtype, LoraSpec, ModelConfig
 from .tasks import packaged_file
 
 __all__ = ["ModelConfig", "LoraSpec", "resolve", "model_identity", "packaged_identity", "torch_dtype", "default_device", "load_backbone", "load_tokenizer",
-           "LinearHead", "StackedHeads", "TextClassifier", "pool", "PACKAGED"]
+           "LinearHead", "StackedHeads", "TextClassifier", "load_causal_lm", "with_lora", "BASE_FILE", "pool", "PACKAGED"]
 
 
 # ---- packaged offline models ------------------------------------------------------------------------------
@@ -137,28 +137,81 @@ def load_tokenizer(cfg: ModelConfig, path: str | None = None):
 
 
 _FROM_CONFIG = "from-config"
+BASE_FILE = "w2s-base.json"  # in a folder of LoRA adapters (repro.generative): the base model they belong to
 
 
-def load_backbone(cfg: ModelConfig, path: str | None = None, layers: int | None | str = _FROM_CONFIG, dtype=None):
-    """The model body (no LM head) truncated to ``layers`` blocks (``cfg.layers`` by default; None = all)."""
-    from transformers import AutoModel, AutoModelForCausalLM
-    from transformers.utils import logging as hf_logging
-    hf_logging.set_verbosity_error()  # truncation leaves "unexpected" weights of dropped blocks: expected
-    hf_logging.disable_progress_bar()
-    path = path or resolve(cfg)
-    k = cfg.layers if layers == _FROM_CONFIG else layers
+def _load_kwargs(cfg: ModelConfig, k: int | None, dtype) -> dict:
     kw = {"revision": cfg.revision}
     if dtype is not None:
         kw["dtype"] = dtype
     if k is not None:
         kw["num_hidden_layers"] = max(k, 1)  # 0 layers: run one block, read the embedding output
+    return kw
+
+
+def _causal_lm(path: str, kw: dict):
+    """A causal LM from ``path``; a folder of LoRA adapters is loaded onto its recorded base and merged in."""
+    from transformers import AutoModelForCausalLM
+    base = Path(path) / BASE_FILE
+    if base.is_file():
+        import json
+
+        from peft import PeftModel
+        b = json.loads(base.read_text(encoding="utf-8"))
+        lm = AutoModelForCausalLM.from_pretrained(b["name"], **{**kw, "revision": b["revision"]})
+        return PeftModel.from_pretrained(lm, path).merge_and_unload()
+    return AutoModelForCausalLM.from_pretrained(path, **kw)
+
+
+def _quiet_transformers() -> None:
+    from transformers.utils import logging as hf_logging
+    hf_logging.set_verbosity_error()  # truncation leaves "unexpected" weights of dropped blocks: expected
+    hf_logging.disable_progress_bar()
+
+
+def load_backbone(cfg: ModelConfig, path: str | None = None, layers: int | None | str = _FROM_CONFIG, dtype=None):
+    """The model body (no LM head) truncated to ``layers`` blocks (``cfg.layers`` by default; None = all)."""
+    from transformers import AutoModel
+    _quiet_transformers()
+    path = path or resolve(cfg)
+    kw = _load_kwargs(cfg, cfg.layers if layers == _FROM_CONFIG else layers, dtype)
     if _is_causal(path, cfg):
-        lm = AutoModelForCausalLM.from_pretrained(path, **kw)
+        lm = _causal_lm(path, kw)
         body = lm.get_decoder() if hasattr(lm, "get_decoder") else lm.base_model
     else:
         body = AutoModel.from_pretrained(path, add_pooling_layer=False, **kw) if _has_pooler(path) \
             else AutoModel.from_pretrained(path, **kw)
     return body
+
+
+def with_lora(model: torch.nn.Module, spec: LoraSpec) -> torch.nn.Module:
+    """``model`` with trainable LoRA adapters (peft), kept in float32 whatever the frozen base's dtype."""
+    from peft import LoraConfig, get_peft_model
+    return get_peft_model(model, LoraConfig(r=spec.r, lora_alpha=spec.alpha, lora_dropout=spec.dropout,
+                                            target_modules=spec.target_modules), autocast_adapter_dtype=True)
+
+
+def _trained_dtype(cfg: ModelConfig) -> torch.dtype:
+    """Trained weights are float32 (master weights); under LoRA the frozen base keeps ``cfg.dtype``."""
+    return torch_dtype(cfg.dtype) if cfg.lora is not None else torch.float32
+
+
+def _checkpointing(model, on: bool) -> None:
+    if on:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.config.use_cache = False
+
+
+def load_causal_lm(cfg: ModelConfig, gradient_checkpointing: bool = False):
+    """The whole causal LM (LM head included) truncated to ``cfg.layers``, ready to finetune as a language model:
+    all weights in float32, or the frozen base in ``cfg.dtype`` with float32 LoRA adapters (``cfg.lora``)."""
+    _quiet_transformers()
+    path = resolve(cfg)
+    if not _is_causal(path, cfg):
+        raise ValueError(f"{cfg.display()} is not a causal language model (generative finetuning needs one)")
+    lm = _causal_lm(path, _load_kwargs(cfg, cfg.layers, _trained_dtype(cfg)))
+    _checkpointing(lm, gradient_checkpointing)
+    return with_lora(lm, cfg.lora) if cfg.lora is not None else lm
 
 
 def _has_pooler(path: str) -> bool:
@@ -219,17 +272,11 @@ class TextClassifier(torch.nn.Module):
     def __init__(self, cfg: ModelConfig, gradient_checkpointing: bool = False):
         super().__init__()
         self.cfg = cfg
-        frozen = torch_dtype(cfg.dtype) if cfg.lora is not None else torch.float32
-        self.body = load_backbone(cfg, dtype=frozen)
+        self.body = load_backbone(cfg, dtype=_trained_dtype(cfg))
         hidden = self.body.config.hidden_size
-        if gradient_checkpointing:
-            self.body.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-            self.body.config.use_cache = False
+        _checkpointing(self.body, gradient_checkpointing)
         if cfg.lora is not None:
-            from peft import LoraConfig, get_peft_model
-            self.body = get_peft_model(self.body, LoraConfig(
-                r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
-                target_modules=cfg.lora.target_modules), autocast_adapter_dtype=True)  # adapters in float32
+            self.body = with_lora(self.body, cfg.lora)
         self.head = torch.nn.Linear(hidden, 2)
         torch.nn.init.zeros_(self.head.weight)
         torch.nn.init.zeros_(self.head.bias)

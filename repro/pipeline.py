@@ -7,6 +7,8 @@ A recipe calls::
     ctx.train(stage, model_cfg, index, targets, loss_spec, val_index, val_targets, seed=..., weights=None,
               texts=None)            -> Stage(key, prob)   prob: P(class 1) for every pool example
     ctx.evaluate(prob, index)        -> {"acc", "auroc"} against ground truth (test side only)
+    ctx.generative_finetune(model_cfg, index, trainer_cfg)
+                                     -> ModelConfig of the model finetuned as an LM on those texts (no labels)
 
 ``train`` is one cached stage: its key (:func:`stage_key`) hashes the learner's identity (model weights, depth,
 features or finetuning settings), the task data, the training index and targets, the validation index and
@@ -20,7 +22,8 @@ from dataclasses import dataclass, field
 import torch
 from .cache import Cache, fingerprint
 from .config import LossSpec, RecipeConfig, TrainerConfig
-from .features import extract, feature_key
+from .features import extract, extract_many, feature_key
+from .generative import generative_finetune
 from .learners import LEARNER_VERSION, FinetuneLearner, HeadLearner
 from .losses import make_loss
 from .meter import Meter
@@ -62,6 +65,7 @@ class Context:
         self.log = log
         self._task = task
         self._task_fp: str | None = None
+        self._texts_fp: str | None = None
         self._features: dict[str, dict] = {}
         self.trained: dict[str, dict] = {}  # stage key -> {"stage", "model", "seed", "history"}: the run's curves
 
@@ -82,6 +86,14 @@ class Context:
             self._task_fp = fingerprint(self.task().fingerprint_data())
         return self._task_fp
 
+    def texts_fingerprint(self, texts: list[str] | None = None) -> str:
+        """Content hash of ``texts`` (default: the task's texts, hashed once: every stage key needs it)."""
+        if texts is not None:
+            return fingerprint(texts)
+        if self._texts_fp is None:
+            self._texts_fp = fingerprint(self.task().texts)
+        return self._texts_fp
+
     def splits(self, seed: int) -> Splits:
         return make_splits(self.task(), seed, self.cfg.task.val_frac)
 
@@ -92,17 +104,29 @@ class Context:
     # ---- features / learners ------------------------------------------------------------------------------
     def features(self, cfgs: list[ModelConfig], texts: list[str] | None = None) -> list[dict]:
         """Pooled frozen features (cached); computes all missing configs of one backbone in one pass."""
+        tfp = self.texts_fingerprint(texts)
         texts = texts if texts is not None else self.task().texts
-        tfp = fingerprint(texts)
         missing = [c for c in cfgs if feature_key(c, tfp) not in self._features]
         if missing:
             for c, f in zip(missing, extract(missing, texts, self.cache, log=self.log)):
                 self._features[feature_key(c, tfp)] = f
         return [self._features[feature_key(c, tfp)] for c in cfgs]
 
+    @staticmethod
+    def prefetch_features(contexts: list["Context"], cfgs: list[ModelConfig]) -> None:
+        """The features of ``cfgs`` for every context's task, with each backbone loaded once for all of them
+        (a suite's tasks; :func:`repro.features.extract_many`); each context then has them in memory."""
+        todo = [c for c in contexts if any(feature_key(m, c.texts_fingerprint()) not in c._features for m in cfgs)]
+        if not todo:
+            return
+        per_task = extract_many(cfgs, [c.task().texts for c in todo], todo[0].cache, log=todo[0].log)
+        for c, feats in zip(todo, per_task):
+            for m, f in zip(cfgs, feats):
+                c._features[feature_key(m, c.texts_fingerprint())] = f
+
     def learner_id(self, cfg: ModelConfig, texts: list[str] | None = None) -> str:
         """Identity of the learner for a backbone (part of every stage key); cheap: computes no features."""
-        tfp = fingerprint(texts if texts is not None else self.task().texts)
+        tfp = self.texts_fingerprint(texts)
         if self.finetune is None:
             return fingerprint("head", feature_key(cfg, tfp), self.cfg.head)
         return fingerprint("finetune", model_identity(cfg), cfg, self.finetune, tfp)
@@ -114,6 +138,13 @@ class Context:
         if self.finetune is None:
             return HeadLearner(self.features([cfg], texts)[0]["x"], self.cfg.head)
         return FinetuneLearner(cfg, texts, self.finetune, ckpt_dir=ckpt_dir)
+
+    def generative_finetune(self, cfg: ModelConfig, index: torch.Tensor, trainer: TrainerConfig) -> ModelConfig:
+        """``cfg`` finetuned as a causal language model on the texts of these pool examples (no labels), cached:
+        a config naming the finetuned weights, used like any other model (:mod:`repro.generative`)."""
+        texts = self.task().texts
+        return generative_finetune(cfg, [texts[i] for i in sorted(set(index.tolist()))], trainer, self.cache,
+                                   log=self.log)
 
     # ---- one cached training stage ------------------------------------------------------------------------
     def train(self, stage: str, cfg: ModelConfig, index: torch.Tensor, targets: torch.Tensor, loss: LossSpec,

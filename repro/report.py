@@ -35,6 +35,11 @@ class MethodRuns:
     auroc: list[float] = field(default_factory=list)
     description: str = ""
     oracle: bool = False  # uses ground truth for selection: an ablation, not a weak-to-strong method
+    # A method whose strong model differs from the run's (gft: generatively finetuned first) has its own ceiling,
+    # trained from the same starting weights; its PGR is measured against it. None: the run's ceiling.
+    ceiling: list[float] | None = None
+    ceiling_auroc: list[float] | None = None
+    ceiling_name: str | None = None
 
 
 @dataclass
@@ -54,6 +59,12 @@ class RunResult:
     coincide: dict[str, str] = field(default_factory=dict)  # method -> the reported method it is identical to
     curves: list[dict] = field(default_factory=list)  # rows of curves.jsonl (one per evaluation of a stage)
     weak_labels: list[dict] = field(default_factory=list)  # rows of weak_labels.jsonl (seed, id, split, soft)
+
+    def ceiling_of(self, method: str) -> tuple[list[float], list[float]]:
+        """The ceiling (accuracy, AUROC per seed) a method's PGR is measured against: its own, else the run's."""
+        m = self.methods[method]
+        return (m.ceiling if m.ceiling is not None else self.ceiling,
+                m.ceiling_auroc if m.ceiling_auroc is not None else self.ceiling_auroc)
 
 
 def _r(x: float) -> float | None:
@@ -117,12 +128,16 @@ def summarise(res: RunResult, *, recipe: str, preset: str) -> dict:
     min_gap = float(res.config.get("min_gap", MIN_GAP))
     methods = {}
     for name, m in res.methods.items():
-        au = bool(m.auroc) and bool(res.weak_auroc)
+        ceiling, ceiling_auroc = res.ceiling_of(name)
+        au = bool(m.auroc) and bool(res.weak_auroc) and bool(ceiling_auroc)
         methods[name] = {"description": m.description, "oracle": m.oracle, "weak": _stat(res.weak),
-                         "ceiling": _stat(res.ceiling), "student": _stat(m.student),
-                         "pgr": _pgr(res.weak, m.student, res.ceiling, min_gap),
+                         "ceiling": _stat(ceiling), "student": _stat(m.student),
+                         "pgr": _pgr(res.weak, m.student, ceiling, min_gap),
                          "auroc": _stat(m.auroc) if m.auroc else None,
-                         "auroc_pgr": _pgr(res.weak_auroc, m.auroc, res.ceiling_auroc, min_gap) if au else None}
+                         "auroc_pgr": _pgr(res.weak_auroc, m.auroc, ceiling_auroc, min_gap) if au else None}
+        if m.ceiling is not None:  # its own ceiling: named, with its AUROC, so the document can be re-summarised
+            methods[name]["ceiling_model"] = m.ceiling_name
+            methods[name]["ceiling_auroc"] = _stat(ceiling_auroc) if ceiling_auroc else None
     ladder = [{k: (_stat(v) if isinstance(v, list) else v) for k, v in rung.items()} for rung in res.ladder]
     doc = {"recipe": recipe, "preset": preset, "seeds": res.seeds, "weak_model": res.weak_name,
            "strong_model": res.strong_name, "weak": _stat(res.weak), "ceiling": _stat(res.ceiling),
@@ -141,7 +156,10 @@ def result_from_doc(doc: dict) -> RunResult:
     """The per-seed numbers of a ``results.json`` as a RunResult (to re-summarise a committed result with the
     current aggregation). Per-seed lists are all it reads; the old document's versions are not kept here."""
     per = lambda stat: list(stat["per_seed"]) if stat else []  # noqa: E731
-    methods = {n: MethodRuns(per(m["student"]), per(m.get("auroc")), m.get("description", ""), m.get("oracle", False))
+    methods = {n: MethodRuns(per(m["student"]), per(m.get("auroc")), m.get("description", ""), m.get("oracle", False),
+                             ceiling=per(m["ceiling"]) if "ceiling_model" in m else None,
+                             ceiling_auroc=per(m.get("ceiling_auroc")) if "ceiling_model" in m else None,
+                             ceiling_name=m.get("ceiling_model"))
                for n, m in doc["methods"].items()}
     ladder = [{k: (per(v) if isinstance(v, dict) else v) for k, v in rung.items()} for rung in doc.get("ladder", [])]
     extras = {k: per(v) for k, v in (doc.get("extras") or {}).items()}
@@ -189,6 +207,9 @@ def table_rows(doc: dict) -> list[list[str]]:
             ["ceiling (" + doc["strong_model"] + ", ground truth)", _pm(doc["ceiling"], True), "",
              _pm(doc.get("ceiling_auroc"), True), ""]]
     for name, m in doc["methods"].items():
+        if m.get("ceiling_model"):  # the ceiling this method's PGR is measured against
+            rows.append([f"ceiling ({m['ceiling_model']}, ground truth; for {name})", _pm(m["ceiling"], True), "",
+                         _pm(m.get("ceiling_auroc"), True), ""])
         label = name + (" [oracle ablation]" if m["oracle"] else "")
         rows.append([label, _pm(m["student"], True), format_pgr(m["pgr"]), _pm(m["auroc"], True),
                      format_pgr(m.get("auroc_pgr"))])

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 
 from .config import RecipeConfig, TaskConfig
-from .metrics import CONFIDENCE, MIN_GAP, TaskRuns, mean_std, median_pgr, pgr_summary
+from .metrics import CONFIDENCE, TaskRuns, mean_std, median_pgr, pgr_summary
 
 __all__ = ["INHERITED", "suite_tasks", "SuiteRun", "run_suite", "summarise_suite"]
 
@@ -45,10 +45,10 @@ def run_suite(recipe: str, cfg: RecipeConfig, cache, log=print) -> SuiteRun:
     method = recipes.method(recipe)
     run = SuiteRun()
     tasks = suite_tasks(cfg)
-    for i, tcfg in enumerate(tasks, 1):
+    ready = []
+    for tcfg in tasks:
         sub = cfg.model_copy(update={"task": tcfg, "suite": []})
         ctx = Context(sub, cache, log=log)
-        log(f"[{i}/{len(tasks)}] task {tcfg.name}")
         try:
             task = ctx.task()
         except DataUnavailable as e:
@@ -56,6 +56,11 @@ def run_suite(recipe: str, cfg: RecipeConfig, cache, log=print) -> SuiteRun:
             log(f"task {tcfg.name}: skipped: {e}")
             continue
         run.sizes[tcfg.name], run.notes[tcfg.name] = len(task.texts), list(task.notes)
+        ready.append((tcfg, sub, ctx))
+    if not cfg.finetune and hasattr(method, "backbones"):  # each backbone loaded once for every task
+        Context.prefetch_features([ctx for _, _, ctx in ready], method.backbones(cfg))
+    for i, (tcfg, sub, ctx) in enumerate(ready, 1):
+        log(f"[{i}/{len(ready)}] task {tcfg.name}")
         run.results[tcfg.name] = method.run(sub, ctx)
     return run
 
@@ -76,11 +81,14 @@ def summarise_suite(run: SuiteRun, *, recipe: str, preset: str, cfg: RecipeConfi
         first = first or res
         methods = {}
         for m, runs in res.methods.items():
-            s = pgr_summary(res.weak, runs.student, res.ceiling)
+            ceiling = res.ceiling_of(m)[0]
+            s = pgr_summary(res.weak, runs.student, ceiling, min_gap=cfg.min_gap)
             methods[m] = {"student": _stat(runs.student), "pgr": s.as_dict(),
                           "auroc": _stat(runs.auroc) if runs.auroc else None}
+            if runs.ceiling is not None:
+                methods[m]["ceiling"] = _stat(ceiling)
             per_method.setdefault(m, {"runs": [], "oracle": runs.oracle, "description": runs.description})
-            per_method[m]["runs"].append(TaskRuns(res.weak, runs.student, res.ceiling))
+            per_method[m]["runs"].append(TaskRuns(res.weak, runs.student, ceiling))
         ladder = [{k: (_stat(v) if isinstance(v, list) else v) for k, v in rung.items()} for rung in res.ladder]
         tasks.append({"name": name, "n": run.sizes.get(name), "notes": run.notes.get(name, []),
                       "weak": _stat(res.weak), "ceiling": _stat(res.ceiling),
@@ -88,11 +96,11 @@ def summarise_suite(run: SuiteRun, *, recipe: str, preset: str, cfg: RecipeConfi
                       "ladder": ladder})
     medians = {}
     for m, d in per_method.items():
-        med, lo, hi, k = median_pgr(d["runs"])
+        med, lo, hi, k = median_pgr(d["runs"], min_gap=cfg.min_gap)
         medians[m] = {"median": _r(med), "ci": [_r(lo), _r(hi)], "n_tasks": k, "oracle": d["oracle"],
                       "description": d["description"]}
     return {"recipe": recipe, "preset": preset, "seeds": list(range(cfg.seeds)),
             "weak_model": first.weak_name if first else None, "strong_model": first.strong_name if first else None,
-            "min_gap": MIN_GAP, "confidence": CONFIDENCE, "tasks": tasks, "medians": medians,
+            "min_gap": cfg.min_gap, "confidence": CONFIDENCE, "tasks": tasks, "medians": medians,
             "missing": dict(sorted(run.missing.items())), "finetune": cfg.finetune,
             "config": cfg.model_dump(mode="json")}

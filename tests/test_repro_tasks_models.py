@@ -142,6 +142,30 @@ def test_local_encoder_and_causal_lm_features(tiny_models, tmp_path):
     assert ident.startswith("local:") and ident == model_identity(bert)
 
 
+def test_many_tasks_load_each_backbone_once_and_get_the_features_of_a_single_task_run(tiny_models, tmp_path,
+                                                                                       monkeypatch):
+    """A suite extracts every task's features with each backbone loaded once (not once per task), and each
+    task's features are bit for bit those of extracting it alone (batches never mix tasks), cached under the
+    same keys, so a single-task run reuses them."""
+    import repro.features as features
+    from repro.features import extract_many
+    corpora = [["the movie was great", "a dull plot", "bad acting"], ["fun film is good", "the plot", "great acting"]]
+    bert = ModelConfig(name=str(tiny_models["bert"]), dtype="float32", batch_size=2)
+    cfgs = [bert, bert.model_copy(update={"layers": 1}),
+            ModelConfig(name=str(tiny_models["gpt2"]), pooling="last", dtype="float32", batch_size=2)]
+    loads = []
+    real = features.load_backbone
+    monkeypatch.setattr(features, "load_backbone", lambda *a, **k: loads.append(1) or real(*a, **k))
+    many = extract_many(cfgs, corpora, Cache(tmp_path / "many"))
+    assert len(loads) == 2  # bert (both depths in one pass) and gpt2, once each for both tasks
+    for texts, got in zip(corpora, many):
+        alone = extract(cfgs, texts, Cache(tmp_path / "alone"))
+        assert all(torch.equal(a["x"], g["x"]) and a["params"] == g["params"] for a, g in zip(alone, got))
+    reuse = Cache(tmp_path / "many")
+    extract(cfgs, corpora[1], reuse)
+    assert len(reuse.hits) == 3 and not reuse.misses
+
+
 def test_finetune_with_lora_on_tiny_causal_lm(tiny_models):
     texts = ["the movie was great", "a dull plot", "bad acting", "fun film is good"] * 4
     targets = torch.tensor([1.0, 0.0, 0.0, 1.0] * 4)

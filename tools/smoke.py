@@ -253,6 +253,8 @@ def overrides(
         sets["task"] = {**task, "name": "sciq", "path": str(tiny["sciq"]), "n_examples": 64, "n_test": 16}
     if finetune or data.get("finetune"):
         sets["finetune_trainer"] = {**data.get("finetune_trainer", {}), "batch_size": 8, "progress": False}
+    if "gft" in data.get("methods", []):
+        sets["generative_trainer"] = {**data.get("generative_trainer", {}), "batch_size": 8, "progress": False}
     if recipe == "lang2025debate":
         d = data.get("debate", {})
         sets["debate"] = {

@@ -7,7 +7,9 @@ The method, stage by stage (``run`` calls them in this order, for every seed):
 3. its soft predictions on half B are the weak labels (the only labels a student ever sees);
 4. train the strong ceiling on half B with ground truth;
 5. train strong students on half B from the weak labels: naive (hard or soft labels), with the auxiliary
-   confidence loss, and by bootstrapping through intermediate sizes. Bootstrapping is cross-fitted: half B's
+   confidence loss, by generative finetuning first (``gft``: the strong model learns the task's unlabelled
+   training texts as a language model, then trains on weak labels; its ceiling is generatively finetuned too,
+   so the gain is not a lower ceiling), and by bootstrapping through intermediate sizes. Bootstrapping is cross-fitted: half B's
    training share is cut into two grouped halves, each intermediate rung is trained twice (once per half) and
    each copy labels the half it did not see, so the next rung learns from out-of-sample predictions, never
    from a model's predictions on its own training examples; the strong model, last, trains on all of it;
@@ -95,6 +97,14 @@ def bootstrap(ctx: Context, chain: list[ModelConfig], train: WeakLabelled, val: 
     return stages
 
 
+def generative_strong(ctx: Context, cfg: Config, s: Splits) -> ModelConfig:
+    """Generative finetuning (Sec. 5.2.2): the strong model is first finetuned as a language model on the task's
+    texts without labels: every training text of this split (halves A and B with their validation shares),
+    never a test text. The ceiling and the weak-label student then both start from it."""
+    return ctx.generative_finetune(cfg.strong, torch.cat([s.a_train, s.a_val, s.b_train, s.b_val]),
+                                   cfg.generative_trainer)
+
+
 def oracle_student(ctx: Context, model: ModelConfig, train: WeakLabelled, s: Splits, seed: int, upstream: str) -> Stage:
     """Ablation: weak-label training, but ground-truth selection on half B's validation share."""
     y = ctx.task().labels.float()
@@ -121,6 +131,10 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
         "bootstrap": lambda: bootstrap(ctx, [*cfg.ladder, cfg.strong], train, val, seed, weak.key)[-1],
         "oracle_stop": lambda: oracle_student(ctx, cfg.strong, train, s, seed, weak.key),
     }
+    if "gft" in cfg.methods:
+        gft = generative_strong(ctx, cfg, s)
+        runs["gft"] = lambda: train_student(ctx, gft, train, val, XENT, seed, up)
+        out["gft_ceiling"] = acc(train_ceiling(ctx, gft, s, seed))
     for m in cfg.methods:
         st = runs[m]()
         out["methods"][m], out["stage"][m] = acc(st), st.key
@@ -149,10 +163,15 @@ def coinciding(methods: list[str], stage_of: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def backbones(cfg: Config) -> list[ModelConfig]:
+    """The models whose frozen features the run uses (a suite extracts them for all its tasks at once)."""
+    return [cfg.weak, *cfg.ladder, cfg.strong]
+
+
 def run(cfg: Config, ctx: Context) -> RunResult:
     ctx.task()
     if not cfg.finetune:  # one pass per backbone computes every depth of the ladder
-        ctx.features([cfg.weak, *cfg.ladder, cfg.strong])
+        ctx.features(backbones(cfg))
     per_seed = []
     for seed in range(cfg.seeds):
         per_seed.append(run_seed(ctx, cfg, seed))
@@ -165,6 +184,11 @@ def collect(cfg: Config, ctx: Context, per_seed: list[dict]) -> RunResult:
     same = coinciding(cfg.methods, per_seed[0]["stage"])  # the same for every seed: it depends on the config only
     methods = {m: MethodRuns([r["methods"][m]["acc"] for r in per_seed], [r["methods"][m]["auroc"] for r in per_seed],
                              DESCRIPTIONS[m], oracle=m == "oracle_stop") for m in cfg.methods if m not in same}
+    if "gft" in methods:  # PGR of the generatively finetuned student is measured against its own (GFT) ceiling
+        g = methods["gft"]
+        g.ceiling = [r["gft_ceiling"]["acc"] for r in per_seed]
+        g.ceiling_auroc = [r["gft_ceiling"]["auroc"] for r in per_seed]
+        g.ceiling_name = f"{cfg.strong.display()} +GFT"
     served: dict[str, list[str]] = {}
     for r in per_seed:
         for m, key in r["stage"].items():
@@ -190,7 +214,11 @@ def collect(cfg: Config, ctx: Context, per_seed: list[dict]) -> RunResult:
             f"{cfg.confidence.alpha_max}, linear warm-up over {cfg.confidence.warmup_frac:.0%} of steps, "
             f"{cfg.confidence.prior} threshold prior. Bootstrapping is cross-fitted: each intermediate rung is "
             f"trained on one half of half B's training share and labels the other half, so no rung relabels the "
-            f"examples it was trained on.")
+            f"examples it was trained on."
+            + (f" gft: before any label, the strong model is finetuned as a language model on every training text "
+               f"of the split ({cfg.generative_trainer.epochs} epoch(s), lr {cfg.generative_trainer.lr:g}; the weights "
+               f"with the lowest loss on 5% held-out texts are kept); its ceiling and student start from those "
+               f"weights, and its PGR uses that ceiling." if "gft" in cfg.methods else ""))
     return RunResult(config=cfg.model_dump(mode="json"),
                      seeds=list(range(cfg.seeds)), weak=[r["weak"]["acc"] for r in per_seed],
                      ceiling=[r["ceiling"]["acc"] for r in per_seed], methods=methods,

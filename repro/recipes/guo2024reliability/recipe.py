@@ -168,10 +168,15 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
             "reliability": reliability_auroc(ctx, r, weak.prob[query], query, cfg)}
 
 
+def backbones(cfg: Config) -> list[ModelConfig]:
+    """The models whose frozen features the run uses (a suite extracts them for all its tasks at once)."""
+    return [cfg.weak, cfg.strong]
+
+
 def run(cfg: Config, ctx: Context) -> RunResult:
     ctx.task()
     if not cfg.finetune:
-        ctx.features([cfg.weak, cfg.strong])
+        ctx.features(backbones(cfg))
     per_seed = []
     for seed in range(cfg.seeds):
         per_seed.append(run_seed(ctx, cfg, seed))
