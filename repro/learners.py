@@ -69,7 +69,8 @@ class GridLoss:
     ``0.5 * l2[j] * |W_j|^2``, summed over heads, so each head's gradient is exactly the one it would get alone.
 
     Every head has its own loss instance (``losses``), so a stateful loss (the confidence loss's threshold,
-    a rolling prior) keeps one state per head. A loss with a ``batch_statistic`` gets its own head's column of
+    a rolling prior) keeps one state per head; a stateless loss marked ``stacks`` (cross-entropy) is called
+    once on all heads' logits and returns one value per head. A loss with a ``batch_statistic`` gets its own head's column of
     the statistic the trainer gathers over the logical batch. Each head's loss per step is recorded for its
     training curve (:meth:`curve`)."""
 
@@ -92,9 +93,12 @@ class GridLoss:
         stats = state.batch_stats
         if stats is not None and stats is not self._stats_for:  # one column object per head and step
             self._stats_for, self._columns = stats, [stats[:, j] for j in range(len(self.losses))]
-        per = torch.stack([loss(logits[j], batch, replace(state, batch_stats=self._columns[j] if stats is not None
-                                                              else None))
-                           for j, loss in enumerate(self.losses)])
+        if getattr(self.losses[0], "stacks", False):  # a stateless loss takes every head's logits at once
+            per = self.losses[0](logits, batch, state)
+        else:
+            per = torch.stack([loss(logits[j], batch, replace(state, batch_stats=self._columns[j] if stats is not None
+                                                                  else None))
+                               for j, loss in enumerate(self.losses)])
         per = per + 0.5 * self.l2 * self.heads.weight.pow(2).sum((1, 2))
         d = per.detach()
         self.sums[state.step] = self.sums[state.step] + d if state.step in self.sums else d

@@ -27,13 +27,14 @@ def _two_class(p_pos: torch.Tensor) -> torch.Tensor:
 
 
 def soft_cross_entropy(logits: torch.Tensor, target_pos: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
-    """Cross-entropy of 2-class ``logits`` against target probabilities of class 1, averaged (weighted)."""
+    """Cross-entropy of 2-class ``logits`` (``(batch, 2)``) against target probabilities of class 1, averaged
+    (weighted) over the batch. Logits with leading dimensions (``(heads, batch, 2)``) give one value per head."""
     logp = F.log_softmax(logits.float(), dim=-1)
     per = -(_two_class(target_pos) * logp).sum(-1)
     if weight is None:
-        return per.mean()
+        return per.mean(-1)
     weight = weight.float()
-    return (per * weight).sum() / weight.sum().clamp_min(1e-12)
+    return (per * weight).sum(-1) / weight.sum().clamp_min(1e-12)
 
 
 def alpha_schedule(progress: float, alpha_max: float, warmup_frac: float = 0.2) -> float:
@@ -156,6 +157,7 @@ def make_loss(spec: LossSpec) -> LossFn:
     if spec.name == "xent":
         def xent(logits, batch, state):
             return soft_cross_entropy(logits, batch["target"], batch.get("weight"))
+        xent.stacks = True  # type: ignore[attr-defined]  # stateless: stacked heads' logits give one loss per head
         return xent
     if spec.name == "confidence":
         return ConfidenceLoss(spec.confidence)

@@ -152,8 +152,8 @@ class Trainer:
 
     @staticmethod
     def _gather(data, idx: torch.Tensor, collate) -> Any:
-        if isinstance(data, Mapping):
-            return {k: v[idx] for k, v in data.items()}
+        if isinstance(data, Mapping):  # index_select: several times faster than advanced indexing on CPU
+            return {k: v.index_select(0, idx) for k, v in data.items()}
         items = [data[int(i)] for i in idx]
         return collate(items) if collate else items
 
@@ -241,7 +241,7 @@ class Trainer:
             epoch_data = None
             if isinstance(data, Mapping) and len(batches) > 1:
                 order = torch.cat(batches)
-                epoch_data = {k: v[order] for k, v in data.items()}
+                epoch_data = {k: v.index_select(0, order) for k, v in data.items()}
             for bi, gidx in enumerate(batches[offset:], start=offset):
                 if state.step >= total:
                     break
