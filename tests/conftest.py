@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# tools/ is importable from the tests: tiny_models (tiny Hugging Face models and tokenizers, built offline) and
+# smoke (the GPU presets' end-to-end runs at tiny scale), which imports tiny_models as its neighbour.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+
 
 def pytest_terminal_summary(terminalreporter):
     """A skipped browser test is announced in a banner, with the reason (the command that enables it), so a

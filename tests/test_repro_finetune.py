@@ -8,6 +8,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from tiny_models import tiny_model, word_tokenizer  # noqa: E402
 
 from repro.cache import Cache  # noqa: E402
 from repro.config import LoraSpec, LossSpec, ModelConfig, RecipeConfig, TrainerConfig  # noqa: E402
@@ -25,18 +26,8 @@ LABELS = torch.tensor([float(any(w in t.split() for w in ("great", "good", "fun"
 @pytest.fixture(scope="module")
 def tiny_gpt2(tmp_path_factory):
     """A 2-layer GPT-2 (hidden 32) saved in bfloat16, as large checkpoints on the hub are."""
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
     path = tmp_path_factory.mktemp("tiny-gpt2-bf16")
-    vocab = {w: i for i, w in enumerate(["[PAD]", "[UNK]", "[EOS]", *WORDS])}
-    tk = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
-    tk.pre_tokenizer = pre_tokenizers.Whitespace()
-    PreTrainedTokenizerFast(tokenizer_object=tk, unk_token="[UNK]", pad_token="[PAD]",
-                            eos_token="[EOS]").save_pretrained(path)
-    torch.manual_seed(0)
-    GPT2LMHeadModel(GPT2Config(vocab_size=len(vocab), n_embd=32, n_layer=2, n_head=2, n_positions=32)) \
-        .to(torch.bfloat16).save_pretrained(path)
-    return str(path)
+    return str(tiny_model(path, "gpt2", word_tokenizer(WORDS), positions=32, dtype="bfloat16"))
 
 
 def _mlp_weights(model: TextClassifier) -> torch.Tensor:

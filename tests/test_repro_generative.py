@@ -4,21 +4,16 @@ adapters, the result is cached and reused, ``--no-cache`` retrains, and the reci
 texts of the split, never a test text."""
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+import smoke
 import torch
 
 from repro.cache import Cache
 from repro.config import GENERATIVE_TRAINING, LoraSpec, ModelConfig
 from repro.generative import CausalLMObjective, generative_finetune
 from repro.models import BASE_FILE, load_backbone, load_causal_lm, load_tokenizer
-
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("smoke", ROOT / "tools" / "smoke.py")
-smoke = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(smoke)
 
 TRAINER = GENERATIVE_TRAINING.model_copy(update={"batch_size": 8, "epochs": 3, "lr": 3e-3, "progress": False})
 

@@ -10,6 +10,7 @@ import re
 
 import pytest
 import torch
+from tiny_models import tiny_model, word_tokenizer
 
 from repro.cache import Cache
 from repro.pipeline import Context
@@ -34,17 +35,7 @@ def _sciq(path, n_train=90, n_test=40):
 
 
 def _tiny_qwen(path, corpus: list[str]):
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
-    tk = Tokenizer(models.WordLevel(unk_token="[UNK]"))
-    tk.pre_tokenizer = pre_tokenizers.Whitespace()
-    tk.train_from_iterator(corpus, trainers.WordLevelTrainer(special_tokens=["[PAD]", "[UNK]", "[EOS]"]))
-    tok = PreTrainedTokenizerFast(tokenizer_object=tk, pad_token="[PAD]", unk_token="[UNK]", eos_token="[EOS]")
-    tok.save_pretrained(path)
-    torch.manual_seed(0)
-    Qwen2ForCausalLM(Qwen2Config(vocab_size=tk.get_vocab_size(), hidden_size=32, intermediate_size=64,
-                                 num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                                 max_position_embeddings=1024, pad_token_id=0, eos_token_id=2)).save_pretrained(path)
+    tiny_model(path, "qwen2", word_tokenizer(corpus=corpus), heads=4, num_key_value_heads=2)
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ import random
 
 import pytest
 import torch
+from tiny_models import SPECIALS, tiny_model, word_tokenizer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -26,40 +27,21 @@ WORDS = POS + NEG + ("movie film the a is this review claim fresh positive corre
                      "says and attack their argument you said replied rebut them debater").split()
 
 
-def _tokenizer(path, cls=False):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-    specials = ["[PAD]", "[UNK]", "[EOS]", "[CLS]", "[SEP]"]
-    vocab = {w: i for i, w in enumerate(specials + sorted(set(WORDS)))}
-    tk = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
-    tk.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tk.decoder = decoders.WordPiece(prefix="##")
-    tok = PreTrainedTokenizerFast(tokenizer_object=tk, pad_token="[PAD]", unk_token="[UNK]", eos_token="[EOS]")
-    tok.save_pretrained(path)
-    return len(vocab)
+def _tokenizer():
+    return word_tokenizer(sorted(set(WORDS)), specials=SPECIALS, split="WhitespaceSplit", wordpiece_decoder=True,
+                          roles={"pad_token": "[PAD]", "unk_token": "[UNK]", "eos_token": "[EOS]"})
 
 
 @pytest.fixture(scope="module")
 def tiny_lm(tmp_path_factory):
-    from transformers import LlamaConfig, LlamaForCausalLM
-    path = tmp_path_factory.mktemp("tiny-llama")
-    n = _tokenizer(path)
-    torch.manual_seed(0)
-    LlamaForCausalLM(LlamaConfig(vocab_size=n, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                                 num_attention_heads=2, num_key_value_heads=2, pad_token_id=0, eos_token_id=2,
-                                 bos_token_id=3, max_position_embeddings=512)).save_pretrained(path)
-    return str(path)
+    return str(tiny_model(tmp_path_factory.mktemp("tiny-llama"), "llama", _tokenizer(), hidden=16, layers=1,
+                          positions=512))
 
 
 @pytest.fixture(scope="module")
 def tiny_encoder(tmp_path_factory):
-    from transformers import BertConfig, BertModel
-    path = tmp_path_factory.mktemp("tiny-bert")
-    n = _tokenizer(path)
-    torch.manual_seed(0)
-    BertModel(BertConfig(vocab_size=n, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                         num_attention_heads=2, max_position_embeddings=512)).save_pretrained(path)
-    return str(path)
+    return str(tiny_model(tmp_path_factory.mktemp("tiny-bert"), "bert", _tokenizer(), hidden=16, layers=1,
+                          positions=512))
 
 
 def _cfg(lm: str, **gen) -> DebateConfig:

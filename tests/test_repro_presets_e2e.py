@@ -4,19 +4,16 @@ runs and their overrides are tools/smoke.py's (the GPU smoke test runs the same 
 2-process torchrun (gloo) run of a whole recipe must give the same results.json as one process."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 from pathlib import Path
 
 import pytest
+import smoke
 import yaml
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("smoke", ROOT / "tools" / "smoke.py")
-smoke = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(smoke)
 
 
 @pytest.fixture(scope="module")

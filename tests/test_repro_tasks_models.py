@@ -8,6 +8,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import pytest
 import torch
+from tiny_models import tiny_model, word_tokenizer
 
 from repro.cache import Cache
 from repro.features import extract
@@ -100,25 +101,11 @@ def test_hf_task_loaders_on_local_files(tmp_path, name):
 
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory):
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import BertConfig, BertModel, GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
     root = tmp_path_factory.mktemp("tiny")
-    vocab = {w: i for i, w in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", *WORDS])}
-    tk = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
-    tk.pre_tokenizer = pre_tokenizers.Whitespace()
-    fast = PreTrainedTokenizerFast(tokenizer_object=tk, unk_token="[UNK]", pad_token="[PAD]", eos_token="[SEP]")
-    torch.manual_seed(0)
-    out = {}
-    bert = root / "tiny-bert"
-    BertModel(BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-                         intermediate_size=32, max_position_embeddings=64)).save_pretrained(bert)
-    fast.save_pretrained(bert)
-    out["bert"] = bert
-    gpt = root / "tiny-gpt2"
-    GPT2LMHeadModel(GPT2Config(vocab_size=len(vocab), n_embd=16, n_layer=2, n_head=2, n_positions=64)).save_pretrained(gpt)
-    fast.save_pretrained(gpt)
-    out["gpt2"] = gpt
-    return out
+    tok = word_tokenizer(WORDS, specials=["[PAD]", "[UNK]", "[CLS]", "[SEP]"],
+                         roles={"unk_token": "[UNK]", "pad_token": "[PAD]", "eos_token": "[SEP]"})
+    return {"bert": tiny_model(root / "tiny-bert", "bert", tok, hidden=16, positions=64),
+            "gpt2": tiny_model(root / "tiny-gpt2", "gpt2", tok, hidden=16, positions=64)}
 
 
 def test_local_encoder_and_causal_lm_features(tiny_models, tmp_path):

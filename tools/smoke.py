@@ -8,9 +8,10 @@ preset's models at tiny local copies of the same families and shrink the data. N
 end-to-end tests (tests/test_repro_presets_e2e.py) run it with ``--device cpu``. Prints, per run, each stage's
 log line (steps, tokens/s, peak GPU memory, checkpoint bytes) and the wall time; exits 1 if any run fails.
 
-Tiny models (hidden 32, 2 layers): GPT-2 (float32, as on the hub), Qwen2 (saved in bfloat16, as Qwen ships)
-and BERT, sharing a word-level tokenizer trained with ``tokenizers`` on the fixture texts. Data: SciQ-format
-JSONL (``train.jsonl``, ``test.jsonl``) with distinct questions, so test never overlaps training.
+Tiny models (hidden 32, 2 layers; built by tools/tiny_models.py): GPT-2 (float32, as on the hub), Qwen2 (saved
+in bfloat16, as Qwen ships) and BERT, sharing a word-level tokenizer trained with ``tokenizers`` on the fixture
+texts. Data: SciQ-format JSONL (``train.jsonl``, ``test.jsonl``) with distinct questions, so test never overlaps
+training.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import time
 from pathlib import Path
 
 import yaml
+from tiny_models import SPECIALS, tiny_model, word_tokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESETS_DIR = ROOT / "repro" / "recipes"
@@ -128,84 +130,23 @@ def _corpus() -> list[str]:
     return [" ".join(words + prompts)]
 
 
-def make_tokenizer(folder: Path):
-    """A word-level tokenizer trained on the fixture vocabulary (offline), saved in transformers' format."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    tk = Tokenizer(models.WordLevel(unk_token="[UNK]"))
-    tk.pre_tokenizer = pre_tokenizers.Whitespace()
-    tk.decoder = decoders.WordPiece(prefix="##")
-    tk.train_from_iterator(
-        _corpus(), trainers.WordLevelTrainer(special_tokens=["[PAD]", "[UNK]", "[EOS]", "[CLS]", "[SEP]"])
-    )
-    tok = PreTrainedTokenizerFast(
-        tokenizer_object=tk,
-        pad_token="[PAD]",
-        unk_token="[UNK]",
-        eos_token="[EOS]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-    )
-    tok.save_pretrained(folder)
-    return tok
-
-
 def make_models(root: Path) -> dict[str, Path]:
-    """Tiny GPT-2, Qwen2 (bf16 weights) and BERT, hidden 32 and 2 layers, each with the shared tokenizer."""
-    import torch
-    from transformers import BertConfig, BertModel, GPT2Config, GPT2LMHeadModel, Qwen2Config, Qwen2ForCausalLM
-
-    out = {}
-    for name in ("gpt2", "qwen2", "bert"):
-        folder = root / f"tiny-{name}"
-        tok = make_tokenizer(folder)
-        n = len(tok)
-        torch.manual_seed(0)
-        if name == "gpt2":
-            model = GPT2LMHeadModel(
-                GPT2Config(
-                    vocab_size=n,
-                    n_embd=32,
-                    n_layer=2,
-                    n_head=2,
-                    n_positions=1024,
-                    eos_token_id=tok.eos_token_id,
-                    bos_token_id=tok.eos_token_id,
-                )
-            )
-        elif name == "qwen2":
-            model = Qwen2ForCausalLM(
-                Qwen2Config(
-                    vocab_size=n,
-                    hidden_size=32,
-                    intermediate_size=64,
-                    num_hidden_layers=2,
-                    num_attention_heads=2,
-                    num_key_value_heads=1,
-                    max_position_embeddings=4096,
-                    tie_word_embeddings=True,
-                    pad_token_id=tok.pad_token_id,
-                    eos_token_id=tok.eos_token_id,
-                    bos_token_id=tok.eos_token_id,
-                )
-            )
-            model = model.to(torch.bfloat16)
-        else:
-            model = BertModel(
-                BertConfig(
-                    vocab_size=n,
-                    hidden_size=32,
-                    num_hidden_layers=2,
-                    num_attention_heads=2,
-                    intermediate_size=64,
-                    max_position_embeddings=1024,
-                    pad_token_id=tok.pad_token_id,
-                )
-            )
-        model.save_pretrained(folder)
-        out[name] = folder
-    return out
+    """Tiny GPT-2, Qwen2 (bf16 weights) and BERT, hidden 32 and 2 layers, each with the shared word-level
+    tokenizer trained on the fixture vocabulary."""
+    tok = word_tokenizer(corpus=_corpus(), specials=SPECIALS, wordpiece_decoder=True)
+    return {
+        "gpt2": tiny_model(root / "tiny-gpt2", "gpt2", tok),
+        "qwen2": tiny_model(
+            root / "tiny-qwen2",
+            "qwen2",
+            tok,
+            positions=4096,
+            num_key_value_heads=1,
+            tie_word_embeddings=True,
+            dtype="bfloat16",
+        ),
+        "bert": tiny_model(root / "tiny-bert", "bert", tok),
+    }
 
 
 def make_fixtures(work: Path) -> dict[str, Path]:
