@@ -1,4 +1,5 @@
 """``python -m repro list | run RECIPE [--preset NAME] [--seeds N] [--out DIR] [--finetune] | show RUN_DIR``."""
+
 from __future__ import annotations
 
 import argparse
@@ -21,6 +22,7 @@ def _parse_value(text: str):
 
 def cmd_list(args) -> int:
     from . import recipes
+
     mods = {r: recipes.load(r) for r in recipes.available()}
     rows = [(r, m.PAPER, ", ".join(recipes.presets(r)), m.TITLE) for r, m in mods.items()]
     if not sys.stdout.isatty():  # pipes and files: whole values, tab-separated, never cut to a width
@@ -30,6 +32,7 @@ def cmd_list(args) -> int:
         return 0
     from rich.console import Console
     from rich.table import Table
+
     t = Table(title="recipes")
     t.add_column("recipe", no_wrap=True, min_width=max(len(r[0]) for r in rows))  # the id a user types
     for h in ("paper", "presets", "title"):
@@ -52,6 +55,7 @@ class Env:
 def cmd_run(args) -> int:
     from . import recipes
     from .config import ConfigError, load_config
+
     try:
         mod = recipes.load(args.recipe)
     except KeyError as e:
@@ -86,26 +90,34 @@ def warn_version_drift(recipe: str, preset: str) -> None:
     """One line when the installed numerical stack differs from the one that produced the committed results of
     ``recipe`` with ``preset`` (results/<recipe>/results.json), so the numbers may not match them."""
     from .report import committed_results, version_drift
+
     f = committed_results(recipe)
     try:
         doc = json.loads(f.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return
     if doc.get("preset") == preset and (drift := version_drift(doc.get("versions", {}))):
-        print(f"warning: installed versions differ from those of {f} ({', '.join(drift)}); numbers may differ "
-              "(install with -c constraints.txt)", file=sys.stderr)
+        print(
+            f"warning: installed versions differ from those of {f} ({', '.join(drift)}); numbers may differ "
+            "(install with -c constraints.txt)",
+            file=sys.stderr,
+        )
 
 
 def _writable_folder(path: Path, what: str) -> str | None:
     """Why ``path`` cannot be (created as) a writable folder, or None. Probes by creating a file, so the answer
     is the filesystem's own (read-only mounts, permissions), before any work is done."""
     import tempfile
+
     p = path
     while not os.path.lexists(p) and p != p.parent:
         p = p.parent
     if not p.is_dir():
-        return f"{what} {path}: {p} is a file, not a folder" if p == path else \
-            f"{what} {path}: {p} is a file, so no folder can be made below it"
+        return (
+            f"{what} {path}: {p} is a file, not a folder"
+            if p == path
+            else f"{what} {path}: {p} is a file, so no folder can be made below it"
+        )
     try:
         with tempfile.TemporaryFile(dir=p):
             pass
@@ -118,6 +130,7 @@ def _models(node) -> list:
     """Every ModelConfig in a configuration (fields, lists, nested settings)."""
     from pydantic import BaseModel
     from .config import ModelConfig
+
     if isinstance(node, ModelConfig):
         return [node]
     if isinstance(node, BaseModel):
@@ -131,10 +144,12 @@ def model_problem(name: str, revision: str | None) -> str | None:
     """Why ``name`` cannot be loaded (one line), or None: it must be a packaged id, a local folder, or a model the
     hub serves (from the local hub cache when offline)."""
     from .models import PACKAGED
+
     if name in PACKAGED or Path(name).is_dir():
         return None
     from huggingface_hub import constants, errors, hf_hub_download
     from huggingface_hub.utils import logging as hf_logging
+
     level = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # its retry warnings would print the same failure again, in many lines
     try:
@@ -147,8 +162,10 @@ def model_problem(name: str, revision: str | None) -> str | None:
             why = "no such model or revision on the hub"
         else:
             why = "the hub could not be reached and the model is not in the local cache"
-        return (f"model {name!r} is neither packaged ({', '.join(PACKAGED)}), a local folder, nor reachable on the "
-                f"hub ({why})")
+        return (
+            f"model {name!r} is neither packaged ({', '.join(PACKAGED)}), a local folder, nor reachable on the "
+            f"hub ({why})"
+        )
     finally:
         hf_logging.set_verbosity(level)
 
@@ -172,6 +189,7 @@ def _run(args, cfg, path: Path) -> int:
     from . import recipes, report
     from .cache import Cache, rank_world
     from .pipeline import Context
+
     console = Console(stderr=True)
     torch_threads(args.threads)
     cache = Cache(args.cache_dir, enabled=not args.no_cache)
@@ -184,9 +202,11 @@ def _run(args, cfg, path: Path) -> int:
     t0 = time.perf_counter()
     ctx = Context(cfg, cache, log=env.log)
     from .tasks import DataError
+
     try:
         if cfg.suite:  # many tasks: repro/suite.py runs them, repro/suite_report.py writes the files
             from .suite_report import run_and_write
+
             return run_and_write(args.recipe, cfg, cache, preset=path.stem, out=args.out, console=console, t0=t0)
         res = recipes.method(args.recipe).run(cfg, ctx)
     except (FileNotFoundError, DataError) as e:
@@ -194,22 +214,28 @@ def _run(args, cfg, path: Path) -> int:
         return 2
     doc = report.summarise(res, recipe=args.recipe, preset=path.stem)
     if rank_world()[0] == 0:
-        files = report.write_all(doc, out, curves=res.curves or report.curve_rows(ctx.trained),
-                                 weak_labels=res.weak_labels)
+        files = report.write_all(
+            doc, out, curves=res.curves or report.curve_rows(ctx.trained), weak_labels=res.weak_labels
+        )
         report.render_table(doc, Console())
-        console.print(f"wrote {', '.join(str(f) for f in files)}; {time.perf_counter() - t0:.1f} s; "
-                      f"cache: {len(cache.hits)} hits, {len(cache.misses)} computed ({cache.root})", highlight=False)
+        console.print(
+            f"wrote {', '.join(str(f) for f in files)}; {time.perf_counter() - t0:.1f} s; "
+            f"cache: {len(cache.hits)} hits, {len(cache.misses)} computed ({cache.root})",
+            highlight=False,
+        )
     return 0
 
 
 def torch_threads(n: int | None) -> None:
     import torch
+
     torch.set_num_threads(n or max(1, min(os.cpu_count() or 1, 16)))
 
 
 def cmd_show(args) -> int:
     from rich.console import Console
     from .report import render_table
+
     p = Path(args.run_dir)
     f = p / "results.json" if p.is_dir() else p
     try:
@@ -218,10 +244,14 @@ def cmd_show(args) -> int:
         _err(f"{f}: cannot read results ({e})")
         return 2
     from .report import upgrade, version_drift
+
     doc = upgrade(doc)
     if drift := version_drift(doc.get("versions", {})):
-        print(f"warning: {f} was produced with other versions than installed ({', '.join(drift)}); a rerun may "
-              "give other numbers", file=sys.stderr)
+        print(
+            f"warning: {f} was produced with other versions than installed ({', '.join(drift)}); a rerun may "
+            "give other numbers",
+            file=sys.stderr,
+        )
     render_table(doc, Console())
     if doc.get("note"):
         Console().print(doc["note"], highlight=False)
@@ -238,13 +268,16 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--seeds", type=int, help="number of seeds (overrides the preset)")
     r.add_argument("--out", help="run directory (default runs/RECIPE-PRESET)")
     r.add_argument("--finetune", action="store_true", help="finetune backbones instead of frozen features + heads")
-    r.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key, e.g. task.n_examples=600")
+    r.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="override a config key, e.g. task.n_examples=600"
+    )
     r.add_argument("--cache-dir", help="cache root (default $W2S_CACHE or ~/.cache/w2s-hub)")
     r.add_argument("--no-cache", action="store_true", help="recompute every stage (results are not stored)")
     r.add_argument("--threads", type=int, help="torch CPU threads (default: all cores)")
     s = sub.add_parser("show", help="print the table of a finished run")
     s.add_argument("run_dir")
     from .data_cli import add_parser as add_data_parser, cmd_data
+
     add_data_parser(sub)
     args = ap.parse_args(argv)
     return {"list": cmd_list, "run": cmd_run, "show": cmd_show, "data": cmd_data}[args.cmd](args)

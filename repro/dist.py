@@ -4,6 +4,7 @@ Every place that needs a device or the rank asks here, so the order is always ri
 joined and ``torch.cuda.set_device(LOCAL_RANK)`` is called *before* any CUDA device is chosen (otherwise every
 rank lands on GPU 0). One process (no ``WORLD_SIZE``) is rank 0 of 1 and every collective is the identity.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -11,8 +12,18 @@ import os
 
 import torch
 
-__all__ = ["init", "shutdown", "rank_world", "device", "backend", "can_run_on", "all_gather_cat", "all_gather_objects",
-           "broadcast_object", "barrier"]
+__all__ = [
+    "init",
+    "shutdown",
+    "rank_world",
+    "device",
+    "backend",
+    "can_run_on",
+    "all_gather_cat",
+    "all_gather_objects",
+    "broadcast_object",
+    "barrier",
+]
 
 
 def init() -> tuple[int, int]:

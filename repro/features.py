@@ -6,6 +6,7 @@ texts are sorted by length so batches carry little padding, and each result is c
 hash of all of its inputs. Under ``torchrun`` each rank embeds every world-th text of that order (on its own
 device), the ranks exchange their parts, and rank 0 alone writes the cache entry.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -17,14 +18,31 @@ import torch
 from . import dist
 from .cache import Cache, fingerprint
 from .meter import Meter
-from .models import ModelConfig, default_device, load_backbone, load_tokenizer, model_identity, pool, resolve, torch_dtype
+from .models import (
+    ModelConfig,
+    default_device,
+    load_backbone,
+    load_tokenizer,
+    model_identity,
+    pool,
+    resolve,
+    torch_dtype,
+)
 
 __all__ = ["extract", "extract_many", "feature_key"]
 
 
 def feature_key(cfg: ModelConfig, texts_fp: str) -> str:
-    return fingerprint("features/v2", model_identity(cfg), layers=cfg.layers, pooling=cfg.pooling, kind=cfg.kind,
-                       max_length=cfg.max_length, dtype=str(torch_dtype(cfg.dtype)), texts=texts_fp)
+    return fingerprint(
+        "features/v2",
+        model_identity(cfg),
+        layers=cfg.layers,
+        pooling=cfg.pooling,
+        kind=cfg.kind,
+        max_length=cfg.max_length,
+        dtype=str(torch_dtype(cfg.dtype)),
+        texts=texts_fp,
+    )
 
 
 def _count_params(body, layers: int | None) -> int:
@@ -42,8 +60,11 @@ def _count_params(body, layers: int | None) -> int:
 def _bar_label(name: str, depths: list[int | None]) -> str:
     """The progress bar of one shared pass: the backbone and every depth it serves, never one config's label."""
     shown = ", ".join("all" if d is None else str(d) for d in depths)
-    return f"features {Path(name).name or name} (layers {shown})" if len(depths) > 1 else \
-        f"features {Path(name).name or name}" + ("" if depths[0] is None else f" (layers {depths[0]})")
+    return (
+        f"features {Path(name).name or name} (layers {shown})"
+        if len(depths) > 1
+        else f"features {Path(name).name or name}" + ("" if depths[0] is None else f" (layers {depths[0]})")
+    )
 
 
 @torch.inference_mode()
@@ -67,21 +88,24 @@ def _run(cfgs: list[ModelConfig], corpora: list[list[str]], log=None, path: str 
     params = {j: _count_params(body, d) for j, d in enumerate(depths)}
     rank, world = dist.rank_world()
     from tqdm.auto import tqdm
+
     label = _bar_label(base.name, depths)
     results, mine_total = [], 0
     for texts in corpora:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))[rank::world]  # this rank's share
         mine_total += len(order)
         outs: dict[int, list[torch.Tensor]] = defaultdict(list)
-        bar = tqdm(range(0, len(order), base.batch_size), desc=label, leave=False, dynamic_ncols=True,
-                   disable=rank != 0)
+        bar = tqdm(
+            range(0, len(order), base.batch_size), desc=label, leave=False, dynamic_ncols=True, disable=rank != 0
+        )
         for start in bar:
             chunk = [texts[i] for i in order[start : start + base.batch_size]]
             enc = tok(chunk, padding=True, truncation=True, max_length=base.max_length, return_tensors="pt").to(device)
             tokens += int(enc["attention_mask"].sum())
             with torch.autocast(device_type=device.type, dtype=dtype, enabled=dtype != torch.float32):
-                hs = body(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
-                          output_hidden_states=True).hidden_states
+                hs = body(
+                    input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], output_hidden_states=True
+                ).hidden_states
             for j, d in enumerate(depths):
                 h = hs[-1] if d is None else hs[d]
                 outs[j].append(pool(h.float(), enc["attention_mask"], base.pooling).cpu())

@@ -13,6 +13,7 @@ the model config has ``lora`` (the base is loaded and the adapters merged on use
 Selection uses no labels: the weights with the lowest language-modelling loss on a held-out 5% of the texts
 are kept. Under torchrun every rank trains (DDP) and rank 0 writes the folder.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,6 +55,7 @@ class CausalLMObjective(torch.nn.Module):
         if not self.lora:
             return self.state_dict()
         from peft import get_peft_model_state_dict
+
         return get_peft_model_state_dict(self.lm)
 
     def load_trainable_state_dict(self, state: dict[str, torch.Tensor]) -> None:
@@ -61,6 +63,7 @@ class CausalLMObjective(torch.nn.Module):
             self.load_state_dict(state)
             return
         from peft import set_peft_model_state_dict
+
         set_peft_model_state_dict(self.lm, state)
 
 
@@ -106,14 +109,25 @@ def _save(res, tok, model: ModelConfig, folder: Path) -> None:
         lm.to(torch.float32).save_pretrained(folder, safe_serialization=True)
     tok.save_pretrained(folder)
     losses = [h for h in res.history if "score" in h]
-    (folder / "w2s-gft.json").write_text(json.dumps(
-        {"steps": res.steps, "best_step": res.best_step, "held_out_loss": -res.best_score if losses else None,
-         "curve": [{"step": h["step"], "train_loss": h["train_loss"], "held_out_loss": -h["score"]} for h in losses]},
-        indent=1) + "\n")
+    (folder / "w2s-gft.json").write_text(
+        json.dumps(
+            {
+                "steps": res.steps,
+                "best_step": res.best_step,
+                "held_out_loss": -res.best_score if losses else None,
+                "curve": [
+                    {"step": h["step"], "train_loss": h["train_loss"], "held_out_loss": -h["score"]} for h in losses
+                ],
+            },
+            indent=1,
+        )
+        + "\n"
+    )
 
 
-def generative_finetune(model: ModelConfig, texts: list[str], trainer_cfg: TrainerConfig, cache: Cache,
-                        log=print) -> ModelConfig:
+def generative_finetune(
+    model: ModelConfig, texts: list[str], trainer_cfg: TrainerConfig, cache: Cache, log=print
+) -> ModelConfig:
     """``model`` finetuned as a causal LM on ``texts`` (cached): a config naming the finetuned weights' folder,
     with everything else (depth, pooling, LoRA, precision) as in ``model``."""
     key = gft_key(model, texts, trainer_cfg)
@@ -134,6 +148,8 @@ def generative_finetune(model: ModelConfig, texts: list[str], trainer_cfg: Train
         cache.drop_checkpoint(f"gft-{key}")
     dist.barrier()
     best = f"{-res.best_score:.4f}" if res.best_score is not None else "n/a"
-    log(f"gft {model.display()}: {res.trained_steps} steps trained, {meter.line(res.tokens)}, held-out LM loss {best}, "
-        f"{res.ckpt_bytes / 2**20:.1f} MiB of checkpoints written")
+    log(
+        f"gft {model.display()}: {res.trained_steps} steps trained, {meter.line(res.tokens)}, held-out LM loss {best}, "
+        f"{res.ckpt_bytes / 2**20:.1f} MiB of checkpoints written"
+    )
     return derived

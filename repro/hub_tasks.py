@@ -5,6 +5,7 @@ Each is read from the hub (``datasets``) or, with ``path``, from a local copy: p
 split name (:mod:`repro.local_data`; the hub's ``data/<split>-*.parquet`` layout works as downloaded). Test rows
 come from the dataset's evaluation split only, never from its training split.
 """
+
 from __future__ import annotations
 
 import random
@@ -93,23 +94,51 @@ class HubSpec:
 
 
 HUB_TASKS: dict[str, HubSpec] = {
-    "sciq": HubSpec("allenai/sciq", None, "train", "test", _fmt_sciq, "SciQ: question + correct answer or a distractor"),
+    "sciq": HubSpec(
+        "allenai/sciq", None, "train", "test", _fmt_sciq, "SciQ: question + correct answer or a distractor"
+    ),
     "boolq": HubSpec("google/boolq", None, "train", "validation", _fmt_boolq, "BoolQ: passage + yes/no question"),
-    "cosmos_qa": HubSpec("allenai/cosmos_qa", None, "train", "validation", _fmt_cosmos_qa,
-                         "CosmosQA: context + question + correct answer or a distractor"),
-    "amazon_polarity": HubSpec("fancyzhx/amazon_polarity", None, "train", "test", _fmt_amazon,
-                               "Amazon polarity: review sentiment"),
+    "cosmos_qa": HubSpec(
+        "allenai/cosmos_qa",
+        None,
+        "train",
+        "validation",
+        _fmt_cosmos_qa,
+        "CosmosQA: context + question + correct answer or a distractor",
+    ),
+    "amazon_polarity": HubSpec(
+        "fancyzhx/amazon_polarity", None, "train", "test", _fmt_amazon, "Amazon polarity: review sentiment"
+    ),
     "anli_r2": HubSpec("facebook/anli", None, "train_r2", "test_r2", _fmt_anli, "ANLI round 2: entailment vs not"),
-    "openbookqa": HubSpec("allenai/openbookqa", "main", "train", "test", _fmt_openbookqa,
-                          "OpenBookQA: question + correct answer or a distractor"),
-    "quartz": HubSpec("allenai/quartz", None, "train", "test", _fmt_quartz,
-                      "QuaRTz: paragraph + question + correct answer or the other"),
-    "hellaswag": HubSpec("Rowan/hellaswag", None, "train", "validation", _fmt_hellaswag,
-                         "HellaSwag: context + true ending or a distractor"),
+    "openbookqa": HubSpec(
+        "allenai/openbookqa",
+        "main",
+        "train",
+        "test",
+        _fmt_openbookqa,
+        "OpenBookQA: question + correct answer or a distractor",
+    ),
+    "quartz": HubSpec(
+        "allenai/quartz",
+        None,
+        "train",
+        "test",
+        _fmt_quartz,
+        "QuaRTz: paragraph + question + correct answer or the other",
+    ),
+    "hellaswag": HubSpec(
+        "Rowan/hellaswag",
+        None,
+        "train",
+        "validation",
+        _fmt_hellaswag,
+        "HellaSwag: context + true ending or a distractor",
+    ),
     "sst2": HubSpec("stanfordnlp/sst2", None, "train", "validation", _fmt_sentence, "GLUE SST-2: sentence sentiment"),
     "cola": HubSpec("nyu-mll/glue", "cola", "train", "validation", _fmt_sentence, "GLUE CoLA: grammatical or not"),
-    "paws": HubSpec("google-research-datasets/paws", "labeled_final", "train", "test", _fmt_paws,
-                    "PAWS: paraphrase or not"),
+    "paws": HubSpec(
+        "google-research-datasets/paws", "labeled_final", "train", "test", _fmt_paws, "PAWS: paraphrase or not"
+    ),
 }
 
 
@@ -122,18 +151,22 @@ def prefetch(name: str) -> None:
 
 def _from_hub(name: str, split: str):
     import datasets
+
     spec = HUB_TASKS[name]
     try:
         return datasets.load_dataset(spec.hub_id, spec.config, split=split)
     except Exception as e:  # offline, not cached, renamed on the hub...: the task is reported, not the traceback
         first = (str(e).strip().splitlines() or [""])[0][:200]
-        raise DataUnavailable(f"task {name}: {spec.hub_id} ({split}) could not be loaded ({type(e).__name__}: "
-                              f"{first}); run `{fetch_command(name)}` with network access, or give a local copy "
-                              "with path:") from None
+        raise DataUnavailable(
+            f"task {name}: {spec.hub_id} ({split}) could not be loaded ({type(e).__name__}: "
+            f"{first}); run `{fetch_command(name)}` with network access, or give a local copy "
+            "with path:"
+        ) from None
 
 
 def _load_split(name: str, cfg: TaskConfig, split: str, files=None):
     import datasets
+
     if files is None:
         return _from_hub(name, split)
     kinds = {f.suffix.lower() for f in files}
@@ -167,19 +200,34 @@ def load_hub_task(cfg: TaskConfig) -> Task:
         train_key, test_key, train_files, test_files = spec.train, spec.eval, None, None
     rng = random.Random(cfg.data_seed)
     if test_key is None:  # a single local file: the test third is drawn by group from the pool
-        rows = _formatted(_load_split(name, cfg, train_key, train_files), cfg.n_examples, cfg.data_seed,
-                          spec.format, rng)
+        rows = _formatted(
+            _load_split(name, cfg, train_key, train_files), cfg.n_examples, cfg.data_seed, spec.format, rng
+        )
         notes.append(f"task {name}: no evaluation split under {cfg.path}; the test third is drawn from the pool")
-        return Task(name, [t for t, _ in rows], torch.tensor([y for _, y in rows]), [str(i) for i in range(len(rows))],
-                    notes=notes)
+        return Task(
+            name,
+            [t for t, _ in rows],
+            torch.tensor([y for _, y in rows]),
+            [str(i) for i in range(len(rows))],
+            notes=notes,
+        )
     n_test = cfg.n_test or cfg.n_examples // 3
     test_ds = _load_split(name, cfg, test_key, test_files)
     if len(test_ds) < n_test:
-        notes.append(f"task {name}: n_test capped at {len(test_ds)} (the {test_key} split has {len(test_ds)} rows; "
-                     f"asked for {n_test})")
+        notes.append(
+            f"task {name}: n_test capped at {len(test_ds)} (the {test_key} split has {len(test_ds)} rows; "
+            f"asked for {n_test})"
+        )
     test = _formatted(test_ds, n_test, cfg.data_seed + 1, spec.format, rng)
-    train = _formatted(_load_split(name, cfg, train_key, train_files), cfg.n_examples - len(test), cfg.data_seed,
-                       spec.format, rng)
+    train = _formatted(
+        _load_split(name, cfg, train_key, train_files), cfg.n_examples - len(test), cfg.data_seed, spec.format, rng
+    )
     rows = [*train, *test]
-    return Task(name, [t for t, _ in rows], torch.tensor([y for _, y in rows]), [str(i) for i in range(len(rows))],
-                test_mask=torch.tensor([False] * len(train) + [True] * len(test)), notes=notes)
+    return Task(
+        name,
+        [t for t, _ in rows],
+        torch.tensor([y for _, y in rows]),
+        [str(i) for i in range(len(rows))],
+        test_mask=torch.tensor([False] * len(train) + [True] * len(test)),
+        notes=notes,
+    )

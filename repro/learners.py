@@ -13,6 +13,7 @@ labelled oracle ablation, ground truth). Test data never enters a learner.
 - :class:`HeadLearner`: a logistic head on frozen features (standardised), L2 strength picked from a grid;
 - :class:`FinetuneLearner`: the backbone itself is trained (all weights, or LoRA), early stopping only.
 """
+
 from __future__ import annotations
 
 import copy
@@ -96,9 +97,12 @@ class GridLoss:
         if getattr(self.losses[0], "stacks", False):  # a stateless loss takes every head's logits at once
             per = self.losses[0](logits, batch, state)
         else:
-            per = torch.stack([loss(logits[j], batch, replace(state, batch_stats=self._columns[j] if stats is not None
-                                                                  else None))
-                               for j, loss in enumerate(self.losses)])
+            per = torch.stack(
+                [
+                    loss(logits[j], batch, replace(state, batch_stats=self._columns[j] if stats is not None else None))
+                    for j, loss in enumerate(self.losses)
+                ]
+            )
         per = per + 0.5 * self.l2 * self.heads.weight.pow(2).sum((1, 2))
         d = per.detach()
         self.sums[state.step] = self.sums[state.step] + d if state.step in self.sums else d
@@ -114,8 +118,10 @@ class GridLoss:
             if h["step"] > until:
                 break
             steps = [t for t in range(prev, h["step"]) if t in self.sums]
-            row = {"step": h["step"],
-                   "train_loss": sum(float(self.sums[t][j]) / self.counts[t] for t in steps) / max(len(steps), 1)}
+            row = {
+                "step": h["step"],
+                "train_loss": sum(float(self.sums[t][j]) / self.counts[t] for t in steps) / max(len(steps), 1),
+            }
             if h["step"] in scores:
                 row["score"] = scores[h["step"]][j]
             out.append(row)
@@ -134,8 +140,17 @@ class HeadLearner:
         self.cfg = cfg or HeadConfig()
         self.trainer = trainer or Trainer(self.cfg.trainer, device="cpu")
 
-    def fit(self, train_index, train_targets, loss: LossFn, val_index, val_targets, *, seed: int = 0,
-            weights: torch.Tensor | None = None) -> Fitted:
+    def fit(
+        self,
+        train_index,
+        train_targets,
+        loss: LossFn,
+        val_index,
+        val_targets,
+        *,
+        seed: int = 0,
+        weights: torch.Tensor | None = None,
+    ) -> Fitted:
         with single_thread():
             return self._fit(train_index, train_targets, loss, val_index, val_targets, seed, weights)
 
@@ -171,8 +186,12 @@ class HeadLearner:
                 if t["stop"] is not None:
                     continue
                 if t["best"] is None or scores[step][j] > t["best"]:
-                    t.update(best=scores[step][j], step=step, bad=0,
-                             weights=(model.weight[j].detach().clone(), model.bias[j].detach().clone()))
+                    t.update(
+                        best=scores[step][j],
+                        step=step,
+                        bad=0,
+                        weights=(model.weight[j].detach().clone(), model.bias[j].detach().clone()),
+                    )
                     improved += 1
                 else:
                     t["bad"] += 1
@@ -180,14 +199,16 @@ class HeadLearner:
                         t["stop"] = step
             return {"score": float(improved)}
 
-        res = self.trainer.fit(heads, data, grid_loss, seed=seed,
-                               evaluate=evaluate if self.cfg.early_stopping else None)
+        res = self.trainer.fit(
+            heads, data, grid_loss, seed=seed, evaluate=evaluate if self.cfg.early_stopping else None
+        )
         if not self.cfg.early_stopping:  # every candidate trained to (near) convergence: score the final heads
             with torch.no_grad():
                 final = head_scores(res.model)
             for j, t in enumerate(track):
-                t.update(best=final[j], weights=(res.model.weight[j].detach().clone(),
-                                                 res.model.bias[j].detach().clone()))
+                t.update(
+                    best=final[j], weights=(res.model.weight[j].detach().clone(), res.model.bias[j].detach().clone())
+                )
         j = max(range(len(grid)), key=lambda i: (track[i]["best"], -i))  # the first of equal scores wins
         t = track[j]
         head = LinearHead(self.x.shape[1], mean, std)
@@ -199,15 +220,25 @@ class HeadLearner:
         def predict(index):
             with torch.no_grad():
                 return torch.softmax(head({"x": self.x[index]}), -1)[:, 1]
-        return Fitted(predict, {"l2": grid[j], "val_score": t["best"], "best_step": t["step"], "steps": steps,
-                                "history": grid_loss.curve(j, res.history, scores, steps)})
+
+        return Fitted(
+            predict,
+            {
+                "l2": grid[j],
+                "val_score": t["best"],
+                "best_step": t["step"],
+                "steps": steps,
+                "history": grid_loss.curve(j, res.history, scores, steps),
+            },
+        )
 
 
 class FinetuneLearner:
     """Finetune the backbone on texts (``--finetune``); selection by early stopping on the validation targets."""
 
-    def __init__(self, model_cfg: ModelConfig, texts: list[str], trainer_cfg: TrainerConfig,
-                 ckpt_dir: Path | None = None):
+    def __init__(
+        self, model_cfg: ModelConfig, texts: list[str], trainer_cfg: TrainerConfig, ckpt_dir: Path | None = None
+    ):
         self.model_cfg = model_cfg
         self.texts = texts
         self.trainer = Trainer(trainer_cfg)
@@ -217,18 +248,36 @@ class FinetuneLearner:
     def _collate(self, items):
         texts = [t for t, _, _ in items]
         enc = self.tok(texts, padding=True, truncation=True, max_length=self.model_cfg.max_length, return_tensors="pt")
-        batch = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"],
-                 "target": torch.tensor([y for _, y, _ in items], dtype=torch.float)}
+        batch = {
+            "input_ids": enc["input_ids"],
+            "attention_mask": enc["attention_mask"],
+            "target": torch.tensor([y for _, y, _ in items], dtype=torch.float),
+        }
         if items[0][2] is not None:
             batch["weight"] = torch.tensor([w for _, _, w in items], dtype=torch.float)
         return batch
 
     def _rows(self, index, targets=None, weights=None):
-        return [(self.texts[int(i)], float(targets[j]) if targets is not None else 0.0,
-                 float(weights[j]) if weights is not None else None) for j, i in enumerate(index)]
+        return [
+            (
+                self.texts[int(i)],
+                float(targets[j]) if targets is not None else 0.0,
+                float(weights[j]) if weights is not None else None,
+            )
+            for j, i in enumerate(index)
+        ]
 
-    def fit(self, train_index, train_targets, loss: LossFn, val_index, val_targets, *, seed: int = 0,
-            weights: torch.Tensor | None = None) -> Fitted:
+    def fit(
+        self,
+        train_index,
+        train_targets,
+        loss: LossFn,
+        val_index,
+        val_targets,
+        *,
+        seed: int = 0,
+        weights: torch.Tensor | None = None,
+    ) -> Fitted:
         seed_everything(seed)
         model = TextClassifier(self.model_cfg, gradient_checkpointing=self.trainer.cfg.gradient_checkpointing)
         rows = self._rows(train_index, train_targets, weights)
@@ -238,12 +287,23 @@ class FinetuneLearner:
             logits = self.trainer.predict(m, val_rows, collate=self._collate, batch_size=64)
             return {"score": _val_score(logits, val_targets)}
 
-        res = self.trainer.fit(model, rows, loss, seed=seed, evaluate=evaluate, collate=self._collate,
-                               ckpt_dir=self.ckpt_dir)
+        res = self.trainer.fit(
+            model, rows, loss, seed=seed, evaluate=evaluate, collate=self._collate, ckpt_dir=self.ckpt_dir
+        )
 
         def predict(index):
             logits = self.trainer.predict(res.model, self._rows(index), collate=self._collate, batch_size=64)
             return torch.softmax(logits, -1)[:, 1]
-        return Fitted(predict, {"best_step": res.best_step, "steps": res.steps, "val_score": res.best_score,
-                                "trained_steps": res.trained_steps, "ckpt_bytes": res.ckpt_bytes,
-                                "tokens": res.tokens, "history": res.history})
+
+        return Fitted(
+            predict,
+            {
+                "best_step": res.best_step,
+                "steps": res.steps,
+                "val_score": res.best_score,
+                "trained_steps": res.trained_steps,
+                "ckpt_bytes": res.ckpt_bytes,
+                "tokens": res.tokens,
+                "history": res.history,
+            },
+        )

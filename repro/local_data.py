@@ -11,6 +11,7 @@ the training pool. With no evaluation split (a single file), the test third is d
 like the other parts. Your own task (``text``, ``label``, ``label_map``, ``group`` in the preset) is read here
 too; repro/README.md shows a complete preset.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,13 @@ def data_files(root: Path) -> list[Path]:
     """Data files under ``root`` (recursive, sorted; hidden files and folders skipped)."""
     if root.is_file():
         return [root]
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
-                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
 
 
 def _matches(path: Path, split: str) -> bool:
@@ -64,8 +70,10 @@ def find_splits(cfg: TaskConfig, names: tuple[str, ...] = SPLIT_NAMES) -> dict[s
     out = {s: fs for s, fs in out.items() if fs}
     if not out:
         if len(files) > 1:
-            raise DataError(f"task {cfg.name}: {len(files)} files under {root} but none named after a split "
-                            f"({', '.join(names)}); name them with splits: {{train: FILE, test: FILE}}")
+            raise DataError(
+                f"task {cfg.name}: {len(files)} files under {root} but none named after a split "
+                f"({', '.join(names)}); name them with splits: {{train: FILE, test: FILE}}"
+            )
         out = {"train": files}
     return out
 
@@ -77,11 +85,13 @@ def eval_split(found: dict[str, list[Path]], preferred: tuple[str, ...] = ("test
 
 def _frame(path: Path):
     import pandas as pd
+
     kind = SUFFIXES.get(path.suffix.lower())
     try:
         if kind in ("csv", "tsv"):
-            return pd.read_csv(path, sep="," if kind == "csv" else "\t", dtype=str, keep_default_na=False,
-                               encoding="utf-8-sig")
+            return pd.read_csv(
+                path, sep="," if kind == "csv" else "\t", dtype=str, keep_default_na=False, encoding="utf-8-sig"
+            )
         if kind == "json":
             if path.suffix.lower() == ".json" and path.read_text(encoding="utf-8").lstrip().startswith("["):
                 return pd.DataFrame(json.loads(path.read_text(encoding="utf-8")))
@@ -121,8 +131,10 @@ def _to_label(cfg: TaskConfig, value, where: str) -> int | None:
     text = _label_text(value)
     if cfg.label_map is not None:
         if text not in cfg.label_map:
-            raise DataError(f"{where}: {cfg.label} {text!r} is not in label_map "
-                            f"({', '.join(map(repr, cfg.label_map))}); map it to 0, 1 or null (drop)")
+            raise DataError(
+                f"{where}: {cfg.label} {text!r} is not in label_map "
+                f"({', '.join(map(repr, cfg.label_map))}); map it to 0, 1 or null (drop)"
+            )
         return cfg.label_map[text]
     low = text.lower()
     if low in ("0", "false"):
@@ -158,20 +170,30 @@ def load_own_task(cfg: TaskConfig) -> Task:
     notes: list[str] = []
     if test_split is None:
         pool = sample(_rows(cfg, found["train"]), cfg.n_examples, cfg.data_seed)
-        return Task(cfg.name, [t for t, _, _ in pool], _tensor([y for _, y, _ in pool]), [g for _, _, g in pool],
-                    notes=notes)
+        return Task(
+            cfg.name, [t for t, _, _ in pool], _tensor([y for _, y, _ in pool]), [g for _, _, g in pool], notes=notes
+        )
     n_test = cfg.n_test or cfg.n_examples // 3
     test_rows = _rows(cfg, found[test_split])
     if len(test_rows) < n_test:
-        notes.append(f"task {cfg.name}: n_test capped at {len(test_rows)} (the {test_split} split has "
-                     f"{len(test_rows)} usable rows; asked for {n_test})")
+        notes.append(
+            f"task {cfg.name}: n_test capped at {len(test_rows)} (the {test_split} split has "
+            f"{len(test_rows)} usable rows; asked for {n_test})"
+        )
     test = sample(test_rows, n_test, cfg.data_seed + 1)
     train = sample(_rows(cfg, found["train"]), cfg.n_examples - len(test), cfg.data_seed)
     rows = [*train, *test]
-    return Task(cfg.name, [t for t, _, _ in rows], _tensor([y for _, y, _ in rows]), [g for _, _, g in rows],
-                test_mask=_tensor([False] * len(train) + [True] * len(test), bool), notes=notes)
+    return Task(
+        cfg.name,
+        [t for t, _, _ in rows],
+        _tensor([y for _, y, _ in rows]),
+        [g for _, _, g in rows],
+        test_mask=_tensor([False] * len(train) + [True] * len(test), bool),
+        notes=notes,
+    )
 
 
 def _tensor(values: list, dtype=None):
     import torch
+
     return torch.tensor(values, dtype=dtype or torch.long)

@@ -4,6 +4,7 @@ Every loss here has the trainer's signature ``loss(logits, batch, state) -> scal
 :func:`make_loss`; ``batch["target"]`` is the probability of class 1 (hard labels are 0./1.), optional
 ``batch["weight"]`` weights examples, and ``state.progress`` is the fraction of training done (0..1).
 """
+
 from __future__ import annotations
 
 from collections import deque
@@ -15,10 +16,16 @@ import torch.nn.functional as F
 from .config import ConfidenceSettings, LossSpec, Prior
 
 __all__ = [
-    "soft_cross_entropy", "alpha_schedule", "harden", "confidence_loss", "product_loss", "make_loss", "ThresholdPrior",
-    "LossFn", "ConfidenceLoss",
+    "soft_cross_entropy",
+    "alpha_schedule",
+    "harden",
+    "confidence_loss",
+    "product_loss",
+    "make_loss",
+    "ThresholdPrior",
+    "LossFn",
+    "ConfidenceLoss",
 ]
-
 
 
 def _two_class(p_pos: torch.Tensor) -> torch.Tensor:
@@ -26,7 +33,9 @@ def _two_class(p_pos: torch.Tensor) -> torch.Tensor:
     return torch.stack([1.0 - p_pos, p_pos], dim=-1)
 
 
-def soft_cross_entropy(logits: torch.Tensor, target_pos: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+def soft_cross_entropy(
+    logits: torch.Tensor, target_pos: torch.Tensor, weight: torch.Tensor | None = None
+) -> torch.Tensor:
     """Cross-entropy of 2-class ``logits`` (``(batch, 2)``) against target probabilities of class 1, averaged
     (weighted) over the batch. Logits with leading dimensions (``(heads, batch, 2)``) give one value per head."""
     logp = F.log_softmax(logits.float(), dim=-1)
@@ -53,7 +62,10 @@ def harden(p_pos: torch.Tensor, threshold: float | torch.Tensor) -> torch.Tensor
 
 
 def confidence_loss(
-    logits: torch.Tensor, weak_pos: torch.Tensor, alpha: float, threshold: float | torch.Tensor,
+    logits: torch.Tensor,
+    weak_pos: torch.Tensor,
+    alpha: float,
+    threshold: float | torch.Tensor,
     weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Burns et al. auxiliary confidence loss.
@@ -66,8 +78,9 @@ def confidence_loss(
     return soft_cross_entropy(logits, target, weight)
 
 
-def product_loss(logits: torch.Tensor, weak_pos: torch.Tensor, alpha: float,
-                 weight: torch.Tensor | None = None, eps: float = 1e-6) -> torch.Tensor:
+def product_loss(
+    logits: torch.Tensor, weak_pos: torch.Tensor, alpha: float, weight: torch.Tensor | None = None, eps: float = 1e-6
+) -> torch.Tensor:
     """Product loss: cross-entropy to the product of experts of the weak label and the student's prediction.
 
     target ∝ weak ** 1 * student ** alpha (per class, renormalised; the student's prediction is detached), so
@@ -155,8 +168,10 @@ def make_loss(spec: LossSpec) -> LossFn:
     ``confidence`` (its settings: :class:`~repro.config.ConfidenceSettings`) or ``product``
     (:class:`~repro.config.ProductSettings`; the student's exponent ramps like the confidence loss's alpha)."""
     if spec.name == "xent":
+
         def xent(logits, batch, state):
             return soft_cross_entropy(logits, batch["target"], batch.get("weight"))
+
         xent.stacks = True  # type: ignore[attr-defined]  # stateless: stacked heads' logits give one loss per head
         return xent
     if spec.name == "confidence":
@@ -167,5 +182,6 @@ def make_loss(spec: LossSpec) -> LossFn:
         def product(logits, batch, state):
             alpha = alpha_schedule(state.progress, c.alpha_max, c.warmup_frac)
             return product_loss(logits, batch["target"], alpha, batch.get("weight"))
+
         return product
     raise ValueError(f"unknown loss {spec.name!r}; use xent, confidence or product")

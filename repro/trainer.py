@@ -25,6 +25,7 @@
 examples plus a ``collate`` function. A loss is ``loss_fn(logits, batch, state) -> scalar`` where ``state``
 has ``step``, ``total_steps``, ``progress`` (fraction of training done) and ``batch_stats``.
 """
+
 from __future__ import annotations
 
 import math
@@ -43,8 +44,17 @@ from .config import TrainerConfig
 from .dist import rank_world
 from .models import default_device
 
-__all__ = ["TrainerConfig", "Trainer", "TrainState", "FitResult", "seed_everything", "init_distributed", "rank_world",
-           "trainable_state", "load_trainable_state"]
+__all__ = [
+    "TrainerConfig",
+    "Trainer",
+    "TrainState",
+    "FitResult",
+    "seed_everything",
+    "init_distributed",
+    "rank_world",
+    "trainable_state",
+    "load_trainable_state",
+]
 
 
 @dataclass
@@ -121,6 +131,7 @@ def _lr_lambda(cfg: TrainerConfig, total: int) -> Callable[[int], float]:
             return 1.0
         frac = (step - warm) / max(total - warm, 1)
         return max(0.0, 1.0 - frac) if cfg.schedule == "linear" else 0.5 * (1 + math.cos(math.pi * min(frac, 1.0)))
+
     return f
 
 
@@ -143,7 +154,8 @@ class Trainer:
         self.is_main = rank == 0
         if self.cfg.batch_size % (self.world * self.cfg.grad_accum):
             raise ValueError(
-                f"batch_size {self.cfg.batch_size} must be divisible by world_size*grad_accum = {self.world * self.cfg.grad_accum}")
+                f"batch_size {self.cfg.batch_size} must be divisible by world_size*grad_accum = {self.world * self.cfg.grad_accum}"
+            )
 
     # ---- data -------------------------------------------------------------------------------------------
     @staticmethod
@@ -196,7 +208,8 @@ class Trainer:
         wrapped = model
         if self.parallel:
             wrapped = torch.nn.parallel.DistributedDataParallel(
-                model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+                model, device_ids=[self.device.index] if self.device.type == "cuda" else None
+            )
         statistic = getattr(loss_fn, "batch_statistic", None)
         state = TrainState(step=0, total_steps=total)
         best_score, best_step, best_weights, bad = None, None, None, 0
@@ -209,7 +222,12 @@ class Trainer:
             opt.load_state_dict(saved["opt"])
             sched.load_state_dict(saved["sched"])
             state.step = saved["step"]
-            best_score, best_step, best_weights, bad = saved["best_score"], saved["best_step"], saved["best_weights"], saved["bad"]
+            best_score, best_step, best_weights, bad = (
+                saved["best_score"],
+                saved["best_step"],
+                saved["best_weights"],
+                saved["bad"],
+            )
             history = saved["history"]
         start_step = state.step
         tokens = 0
@@ -218,10 +236,20 @@ class Trainer:
             nonlocal written
             if ckpt is not None and self.is_main:
                 with atomic_open(ckpt, "wb") as f:
-                    torch.save({"model": _cpu_copy(trainable_state(model)), "opt": opt.state_dict(),
-                                "sched": sched.state_dict(), "step": state.step, "best_score": best_score,
-                                "best_step": best_step, "best_weights": best_weights, "bad": bad,
-                                "history": history}, f)
+                    torch.save(
+                        {
+                            "model": _cpu_copy(trainable_state(model)),
+                            "opt": opt.state_dict(),
+                            "sched": sched.state_dict(),
+                            "step": state.step,
+                            "best_score": best_score,
+                            "best_step": best_step,
+                            "best_weights": best_weights,
+                            "bad": bad,
+                            "history": history,
+                        },
+                        f,
+                    )
                 written += ckpt.stat().st_size
 
         eval_every = max(1, total // cfg.evals) if cfg.evals else (cfg.eval_every or per_epoch)
@@ -230,6 +258,7 @@ class Trainer:
         bar = None
         if cfg.progress and self.is_main:
             from tqdm.auto import tqdm
+
             bar = tqdm(total=total, initial=state.step, leave=False, dynamic_ncols=True)
         stopped = False
         model.train()
@@ -256,8 +285,9 @@ class Trainer:
                 else:
                     mine = gidx[self.rank :: self.world]
                     chunks = mine.chunk(micro) if len(mine) >= micro else [mine]
-                micro_batches = [_to(c if isinstance(c, dict) else self._gather(data, c, collate), self.device)
-                                 for c in chunks]
+                micro_batches = [
+                    _to(c if isinstance(c, dict) else self._gather(data, c, collate), self.device) for c in chunks
+                ]
                 tokens += sum(int(b["attention_mask"].sum()) for b in micro_batches if "attention_mask" in b)
                 state.batch_stats = None
                 if statistic is not None and len(micro_batches) > 1:
@@ -318,12 +348,22 @@ class Trainer:
         if best_weights is not None:
             load_trainable_state(model, best_weights)
         model.eval()
-        return FitResult(model=model, steps=state.step, best_step=best_step, best_score=best_score,
-                         history=history, stopped_early=stopped, ckpt_bytes=written,
-                         trained_steps=state.step - start_step, tokens=tokens)
+        return FitResult(
+            model=model,
+            steps=state.step,
+            best_step=best_step,
+            best_score=best_score,
+            history=history,
+            stopped_early=stopped,
+            ckpt_bytes=written,
+            trained_steps=state.step - start_step,
+            tokens=tokens,
+        )
 
     @torch.no_grad()
-    def predict(self, model: torch.nn.Module, data, *, batch_size: int = 256, collate: Callable | None = None) -> torch.Tensor:
+    def predict(
+        self, model: torch.nn.Module, data, *, batch_size: int = 256, collate: Callable | None = None
+    ) -> torch.Tensor:
         """Logits for every example, in order (each rank computes all of them)."""
         model.to(self.device).eval()
         n = self._length(data)

@@ -10,6 +10,7 @@ A recipe is a folder ``repro/recipes/<id>/`` (ids never start with ``_``) holdin
 
 Nothing here imports torch: listing recipes and resolving presets stay fast.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -23,8 +24,11 @@ RECIPES_DIR = Path(__file__).parent
 
 def available(root: Path = RECIPES_DIR) -> list[str]:
     """Ids of the recipe folders under ``root``: every folder with an ``__init__.py`` not starting with ``_``."""
-    return sorted(p.name for p in root.iterdir()
-                  if p.is_dir() and not p.name.startswith(("_", ".")) and (p / "__init__.py").is_file())
+    return sorted(
+        p.name
+        for p in root.iterdir()
+        if p.is_dir() and not p.name.startswith(("_", ".")) and (p / "__init__.py").is_file()
+    )
 
 
 def load(recipe: str) -> ModuleType:

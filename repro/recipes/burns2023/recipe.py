@@ -20,6 +20,7 @@ Model selection (L2 strength / stopping step) uses a validation share of the sam
 labels the stage trains on: weak labels for students. ``oracle_stop`` selects with ground truth instead and is
 reported as an oracle ablation only.
 """
+
 from __future__ import annotations
 
 import torch
@@ -50,11 +51,17 @@ def train_ceiling(ctx: Context, model: ModelConfig, s: Splits, seed: int) -> Sta
     return ctx.train("ceiling", model, s.b_train, y[s.b_train], XENT, s.b_val, y[s.b_val], seed=seed)
 
 
-def train_student(ctx: Context, model: ModelConfig, train: WeakLabelled, val: WeakLabelled, loss: LossSpec,
-                  seed: int, upstream: tuple[str, ...]) -> Stage:
+def train_student(
+    ctx: Context,
+    model: ModelConfig,
+    train: WeakLabelled,
+    val: WeakLabelled,
+    loss: LossSpec,
+    seed: int,
+    upstream: tuple[str, ...],
+) -> Stage:
     """A strong student sees only weak labels: its data is a WeakLabelled, which has no ground truth."""
-    return ctx.train("student", model, train.index, train.soft, loss, val.index, val.soft, seed=seed,
-                     upstream=upstream)
+    return ctx.train("student", model, train.index, train.soft, loss, val.index, val.soft, seed=seed, upstream=upstream)
 
 
 def crossfit_halves(ctx: Context, index: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -65,8 +72,9 @@ def crossfit_halves(ctx: Context, index: torch.Tensor, seed: int) -> tuple[torch
     return torch.tensor(one, dtype=torch.long), torch.tensor(two, dtype=torch.long)
 
 
-def crossfit_rung(ctx: Context, model: ModelConfig, train: WeakLabelled, val: WeakLabelled, seed: int,
-                  upstream: str) -> Stage:
+def crossfit_rung(
+    ctx: Context, model: ModelConfig, train: WeakLabelled, val: WeakLabelled, seed: int, upstream: str
+) -> Stage:
     """An intermediate rung, cross-fitted: one copy trains on each half of half B and labels the other half,
     so every label it passes on is an out-of-sample prediction. Elsewhere (validation share, test) the two
     copies' predictions are averaged."""
@@ -74,23 +82,28 @@ def crossfit_rung(ctx: Context, model: ModelConfig, train: WeakLabelled, val: We
     fits = []
     for part in halves:
         keep = torch.isin(train.index, part)
-        fits.append(train_student(ctx, model, WeakLabelled(train.index[keep], train.soft[keep]), val, XENT, seed,
-                                  (upstream,)))
+        fits.append(
+            train_student(ctx, model, WeakLabelled(train.index[keep], train.soft[keep]), val, XENT, seed, (upstream,))
+        )
     prob = (fits[0].prob + fits[1].prob) / 2
     prob[halves[1]] = fits[0].prob[halves[1]]  # copy 0 never saw half 1
     prob[halves[0]] = fits[1].prob[halves[0]]
     return Stage(fingerprint("crossfit", fits[0].key, fits[1].key), prob, {"crossfit": [f.key for f in fits]})
 
 
-def bootstrap(ctx: Context, chain: list[ModelConfig], train: WeakLabelled, val: WeakLabelled, seed: int,
-              upstream: str) -> list[Stage]:
+def bootstrap(
+    ctx: Context, chain: list[ModelConfig], train: WeakLabelled, val: WeakLabelled, seed: int, upstream: str
+) -> list[Stage]:
     """Each rung learns from the previous rung's soft labels on half B; intermediate rungs are cross-fitted
     (:func:`crossfit_rung`), the last rung, the strong model, trains on all of half B's training share."""
     stages = []
     for i, model in enumerate(chain):
         last = i == len(chain) - 1
-        st = train_student(ctx, model, train, val, XENT, seed, (upstream,)) if last else \
-            crossfit_rung(ctx, model, train, val, seed, upstream)
+        st = (
+            train_student(ctx, model, train, val, XENT, seed, (upstream,))
+            if last
+            else crossfit_rung(ctx, model, train, val, seed, upstream)
+        )
         stages.append(st)
         train, val = WeakLabelled(train.index, st.prob[train.index]), WeakLabelled(val.index, st.prob[val.index])
         upstream = st.key
@@ -101,15 +114,17 @@ def generative_strong(ctx: Context, cfg: Config, s: Splits) -> ModelConfig:
     """Generative finetuning (Sec. 5.2.2): the strong model is first finetuned as a language model on the task's
     texts without labels: every training text of this split (halves A and B with their validation shares),
     never a test text. The ceiling and the weak-label student then both start from it."""
-    return ctx.generative_finetune(cfg.strong, torch.cat([s.a_train, s.a_val, s.b_train, s.b_val]),
-                                   cfg.generative_trainer)
+    return ctx.generative_finetune(
+        cfg.strong, torch.cat([s.a_train, s.a_val, s.b_train, s.b_val]), cfg.generative_trainer
+    )
 
 
 def oracle_student(ctx: Context, model: ModelConfig, train: WeakLabelled, s: Splits, seed: int, upstream: str) -> Stage:
     """Ablation: weak-label training, but ground-truth selection on half B's validation share."""
     y = ctx.task().labels.float()
-    return ctx.train("student", model, train.index, train.soft, XENT, s.b_val, y[s.b_val], seed=seed,
-                     upstream=(upstream, "oracle"))
+    return ctx.train(
+        "student", model, train.index, train.soft, XENT, s.b_val, y[s.b_val], seed=seed, upstream=(upstream, "oracle")
+    )
 
 
 def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
@@ -118,8 +133,14 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
     train, val = weak_labels(weak, s)
     ceiling = train_ceiling(ctx, cfg.strong, s, seed)
     acc = lambda st: ctx.evaluate(st.prob, s.test)  # noqa: E731
-    out = {"weak": acc(weak), "ceiling": acc(ceiling), "methods": {}, "stage": {}, "ladder": [],
-           "weak_labels": weak_label_rows(seed, ctx.task().texts, {"b_train": train, "b_val": val})}
+    out = {
+        "weak": acc(weak),
+        "ceiling": acc(ceiling),
+        "methods": {},
+        "stage": {},
+        "ladder": [],
+        "weak_labels": weak_label_rows(seed, ctx.task().texts, {"b_train": train, "b_val": val}),
+    }
     up = (weak.key,)
     conf = LossSpec(name="confidence", confidence=cfg.confidence)
     balanced = LossSpec(name="confidence", confidence=cfg.confidence.model_copy(update={"prior": "balanced"}))
@@ -143,9 +164,13 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
         chain = [*cfg.ladder, cfg.strong]
         boot = bootstrap(ctx, chain, train, val, seed, weak.key)
         for model, b in zip(chain, boot):
-            out["ladder"].append({"ceiling": acc(train_ceiling(ctx, model, s, seed))["acc"],
-                                  LADDER_NAIVE: acc(train_student(ctx, model, train, val, XENT, seed, up))["acc"],
-                                  "bootstrapped": acc(b)["acc"]})
+            out["ladder"].append(
+                {
+                    "ceiling": acc(train_ceiling(ctx, model, s, seed))["acc"],
+                    LADDER_NAIVE: acc(train_student(ctx, model, train, val, XENT, seed, up))["acc"],
+                    "bootstrapped": acc(b)["acc"],
+                }
+            )
     return out
 
 
@@ -175,15 +200,25 @@ def run(cfg: Config, ctx: Context) -> RunResult:
     per_seed = []
     for seed in range(cfg.seeds):
         per_seed.append(run_seed(ctx, cfg, seed))
-        ctx.log(f"seed {seed}: weak {per_seed[-1]['weak']['acc']:.3f} ceiling {per_seed[-1]['ceiling']['acc']:.3f} "
-                + " ".join(f"{m} {v['acc']:.3f}" for m, v in per_seed[-1]["methods"].items()))
+        ctx.log(
+            f"seed {seed}: weak {per_seed[-1]['weak']['acc']:.3f} ceiling {per_seed[-1]['ceiling']['acc']:.3f} "
+            + " ".join(f"{m} {v['acc']:.3f}" for m, v in per_seed[-1]["methods"].items())
+        )
     return collect(cfg, ctx, per_seed)
 
 
 def collect(cfg: Config, ctx: Context, per_seed: list[dict]) -> RunResult:
     same = coinciding(cfg.methods, per_seed[0]["stage"])  # the same for every seed: it depends on the config only
-    methods = {m: MethodRuns([r["methods"][m]["acc"] for r in per_seed], [r["methods"][m]["auroc"] for r in per_seed],
-                             DESCRIPTIONS[m], oracle=m == "oracle_stop") for m in cfg.methods if m not in same}
+    methods = {
+        m: MethodRuns(
+            [r["methods"][m]["acc"] for r in per_seed],
+            [r["methods"][m]["auroc"] for r in per_seed],
+            DESCRIPTIONS[m],
+            oracle=m == "oracle_stop",
+        )
+        for m in cfg.methods
+        if m not in same
+    }
     if "gft" in methods:  # PGR of the generatively finetuned student is measured against its own (GFT) ceiling
         g = methods["gft"]
         g.ceiling = [r["gft_ceiling"]["acc"] for r in per_seed]
@@ -204,26 +239,44 @@ def collect(cfg: Config, ctx: Context, per_seed: list[dict]) -> RunResult:
             ladder.append(rung)
     t = ctx.task()
     mode = "finetuned backbones" if cfg.finetune else "frozen mean-pooled features and logistic heads"
-    select = ("the stopping step" if cfg.finetune else
-              "the L2 strength (heads trained to convergence)" + (" and stopping step" if cfg.head.early_stopping else ""))
-    note = (f"Setup: {t.name}, {len(t.texts)} examples split by group into weak-train (half A), transfer (half B) and "
-            f"test thirds; weak {cfg.weak.display()}, strong {cfg.strong.display()}, {mode}; {cfg.seeds} seeds "
-            f"(each a new split and initialisation). Students see only the weak model's labels on half B; "
-            f"{select} is chosen by agreement with the weak labels of a held-out validation share of half B, never "
-            f"on test (oracle_stop selects with ground truth there and is an ablation). Confidence loss: alpha_max "
-            f"{cfg.confidence.alpha_max}, linear warm-up over {cfg.confidence.warmup_frac:.0%} of steps, "
-            f"{cfg.confidence.prior} threshold prior. Bootstrapping is cross-fitted: each intermediate rung is "
-            f"trained on one half of half B's training share and labels the other half, so no rung relabels the "
-            f"examples it was trained on."
-            + (f" gft: before any label, the strong model is finetuned as a language model on every training text "
-               f"of the split ({cfg.generative_trainer.epochs} epoch(s), lr {cfg.generative_trainer.lr:g}; the weights "
-               f"with the lowest loss on 5% held-out texts are kept); its ceiling and student start from those "
-               f"weights, and its PGR uses that ceiling." if "gft" in cfg.methods else ""))
-    return RunResult(config=cfg.model_dump(mode="json"),
-                     seeds=list(range(cfg.seeds)), weak=[r["weak"]["acc"] for r in per_seed],
-                     ceiling=[r["ceiling"]["acc"] for r in per_seed], methods=methods,
-                     weak_auroc=[r["weak"]["auroc"] for r in per_seed],
-                     ceiling_auroc=[r["ceiling"]["auroc"] for r in per_seed], weak_name=cfg.weak.display(),
-                     strong_name=cfg.strong.display(), ladder=ladder, note=note, coincide=same,
-                     curves=curve_rows(ctx.trained, served),
-                     weak_labels=[row for r in per_seed for row in r["weak_labels"]])
+    select = (
+        "the stopping step"
+        if cfg.finetune
+        else "the L2 strength (heads trained to convergence)"
+        + (" and stopping step" if cfg.head.early_stopping else "")
+    )
+    note = (
+        f"Setup: {t.name}, {len(t.texts)} examples split by group into weak-train (half A), transfer (half B) and "
+        f"test thirds; weak {cfg.weak.display()}, strong {cfg.strong.display()}, {mode}; {cfg.seeds} seeds "
+        f"(each a new split and initialisation). Students see only the weak model's labels on half B; "
+        f"{select} is chosen by agreement with the weak labels of a held-out validation share of half B, never "
+        f"on test (oracle_stop selects with ground truth there and is an ablation). Confidence loss: alpha_max "
+        f"{cfg.confidence.alpha_max}, linear warm-up over {cfg.confidence.warmup_frac:.0%} of steps, "
+        f"{cfg.confidence.prior} threshold prior. Bootstrapping is cross-fitted: each intermediate rung is "
+        f"trained on one half of half B's training share and labels the other half, so no rung relabels the "
+        f"examples it was trained on."
+        + (
+            f" gft: before any label, the strong model is finetuned as a language model on every training text "
+            f"of the split ({cfg.generative_trainer.epochs} epoch(s), lr {cfg.generative_trainer.lr:g}; the weights "
+            f"with the lowest loss on 5% held-out texts are kept); its ceiling and student start from those "
+            f"weights, and its PGR uses that ceiling."
+            if "gft" in cfg.methods
+            else ""
+        )
+    )
+    return RunResult(
+        config=cfg.model_dump(mode="json"),
+        seeds=list(range(cfg.seeds)),
+        weak=[r["weak"]["acc"] for r in per_seed],
+        ceiling=[r["ceiling"]["acc"] for r in per_seed],
+        methods=methods,
+        weak_auroc=[r["weak"]["auroc"] for r in per_seed],
+        ceiling_auroc=[r["ceiling"]["auroc"] for r in per_seed],
+        weak_name=cfg.weak.display(),
+        strong_name=cfg.strong.display(),
+        ladder=ladder,
+        note=note,
+        coincide=same,
+        curves=curve_rows(ctx.trained, served),
+        weak_labels=[row for r in per_seed for row in r["weak_labels"]],
+    )

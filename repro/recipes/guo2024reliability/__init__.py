@@ -3,6 +3,7 @@
 The recipe's identity and configuration (torch-free, so a preset is checked before the heavy imports);
 the method itself is ``recipe.py``; presets are ``presets/*.yaml``.
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -29,7 +30,8 @@ class ReliabilityConfig(BaseModel):
     quantile: float = Field(0.5, ge=0, le=1, description="filter: keep entropy <= this quantile (paper: median)")
     temperature: float = Field(1.0, gt=0, description="reweight: softmax temperature (paper: 0.2; 1 for two-way)")
     filter_target: Literal["votes", "weak_soft"] = Field(
-        "votes", description="filter trains on the variations' answers (paper) or on the weak soft labels")
+        "votes", description="filter trains on the variations' answers (paper) or on the weak soft labels"
+    )
 
 
 Kind = Literal["bootstrap", "feature_dropout", "bootstrap_dropout", "token_dropout", "prompts"]
@@ -39,14 +41,21 @@ FEATURES_ONLY = ("feature_dropout", "bootstrap_dropout")  # perturb frozen featu
 
 class VariationConfig(BaseModel):
     """How the weak supervisor is queried several times per example."""
+
     model_config = ConfigDict(extra="forbid")
-    kind: Kind = Field("bootstrap_dropout", description="model side: bootstrap | feature_dropout | "
-                       "bootstrap_dropout; input side: token_dropout | prompts (the paper's: answer-option "
-                       "permutations or paraphrased prompts)")
+    kind: Kind = Field(
+        "bootstrap_dropout",
+        description="model side: bootstrap | feature_dropout | "
+        "bootstrap_dropout; input side: token_dropout | prompts (the paper's: answer-option "
+        "permutations or paraphrased prompts)",
+    )
     k: int = Field(5, ge=2, description="variations per example (the paper: 5 option permutations, 2 for two-way)")
     p: float = Field(0.1, ge=0, lt=1, description="dropout probability (features or words)")
-    prompts: list[str] = Field(default_factory=list, description="kind prompts: one template per variation, "
-                               "field {text}; the weak model trains on the first and answers under every one")
+    prompts: list[str] = Field(
+        default_factory=list,
+        description="kind prompts: one template per variation, "
+        "field {text}; the weak model trains on the first and answers under every one",
+    )
 
     @model_validator(mode="after")
     def _prompts_match_k(self) -> "VariationConfig":
@@ -68,13 +77,16 @@ class Config(RecipeConfig):
     strong: ModelConfig = Field(default_factory=lambda: ModelConfig(name="mpnet-base", layers=6, label="MPNet[:6]"))
     variation: VariationConfig = Field(default_factory=VariationConfig)
     reliability: ReliabilityConfig = Field(default_factory=ReliabilityConfig)
-    methods: list[Method] = Field(default_factory=lambda: ["naive_soft", "confidence", "naive_votes", "filter",
-                                                           "reweight"])
+    methods: list[Method] = Field(
+        default_factory=lambda: ["naive_soft", "confidence", "naive_votes", "filter", "reweight"]
+    )
     confidence: ConfidenceSettings = Field(default_factory=ConfidenceSettings)
 
     @model_validator(mode="after")
     def _finetune_needs_input_side(self) -> "Config":
         if self.finetune and self.variation.kind in FEATURES_ONLY:
-            raise ValueError(f"variation.kind {self.variation.kind} perturbs frozen features; with finetune use "
-                             f"bootstrap (k weak finetunes) or an input-side kind: {' or '.join(INPUT_SIDE)}")
+            raise ValueError(
+                f"variation.kind {self.variation.kind} perturbs frozen features; with finetune use "
+                f"bootstrap (k weak finetunes) or an input-side kind: {' or '.join(INPUT_SIDE)}"
+            )
         return self

@@ -21,6 +21,7 @@ The method, stage by stage (``run`` calls them in this order, for every seed):
 Evaluation only: how well the reliability separates correct from wrong weak labels (AUROC against half B's
 ground truth). That ground truth is read in :func:`reliability_auroc` and nowhere on the student's path.
 """
+
 from __future__ import annotations
 
 import torch
@@ -57,10 +58,23 @@ def query_weak_variations(ctx: Context, cfg: Config, s: Splits, weak: Stage, see
         x_variants = None
         if cfg.variation.kind == "token_dropout":  # re-encode word-dropped texts (shared features cache)
             texts = ctx.task().texts
-            x_variants = [ctx.features([cfg.weak], word_dropout(texts, cfg.variation.p, v))[0]["x"][query]
-                          for v in range(cfg.variation.k)]
-        probs = variant_probs(x, s.a_train, y[s.a_train], s.a_val, y[s.a_val], query, cfg.variation, heads,
-                              make_loss(XENT), seed=seed, x_variants=x_variants)
+            x_variants = [
+                ctx.features([cfg.weak], word_dropout(texts, cfg.variation.p, v))[0]["x"][query]
+                for v in range(cfg.variation.k)
+            ]
+        probs = variant_probs(
+            x,
+            s.a_train,
+            y[s.a_train],
+            s.a_val,
+            y[s.a_val],
+            query,
+            cfg.variation,
+            heads,
+            make_loss(XENT),
+            seed=seed,
+            x_variants=x_variants,
+        )
         return {"prob": probs, "info": {"query": query}}
 
     out = ctx.cache.stage("variants", key, compute)
@@ -82,8 +96,17 @@ def weak_under_input_variations(ctx: Context, cfg: Config, s: Splits, seed: int)
     n = len(texts)
     views, which = input_views(texts, cfg.variation)
     y = ctx.task().labels.float()
-    st = ctx.train("weak", cfg.weak, s.a_train, y[s.a_train], XENT, s.a_val, y[s.a_val], seed=seed,
-                   texts=[t for v in views for t in v])
+    st = ctx.train(
+        "weak",
+        cfg.weak,
+        s.a_train,
+        y[s.a_train],
+        XENT,
+        s.a_val,
+        y[s.a_val],
+        seed=seed,
+        texts=[t for v in views for t in v],
+    )
     query = torch.cat([s.b_train, s.b_val])
     answers = torch.stack([st.prob[v * n + query] for v in which], dim=1)
     return Stage(st.key, st.prob[:n], st.info), Stage(st.key, answers, {"query": query})
@@ -97,8 +120,9 @@ def bootstrap_weak_finetunes(ctx: Context, cfg: Config, s: Splits, weak: Stage, 
     answers = []
     for v in range(cfg.variation.k):
         rows = s.a_train[bootstrap_index(len(s.a_train), seed * 1009 + v)]
-        st = ctx.train("weak", cfg.weak, rows, y[rows], XENT, s.a_val, y[s.a_val], seed=seed * 31 + v,
-                       upstream=("bootstrap",))
+        st = ctx.train(
+            "weak", cfg.weak, rows, y[rows], XENT, s.a_val, y[s.a_val], seed=seed * 31 + v, upstream=("bootstrap",)
+        )
         answers.append(st.prob[query])
     return Stage(fingerprint("variants/finetune", weak.key, cfg.variation), torch.stack(answers, 1), {"query": query})
 
@@ -108,8 +132,12 @@ def reliability(cfg: Config, variants: Stage) -> dict:
     answers = (variants.prob > 0.5).long()
     entropy = rel.answer_entropy(answers)
     scores = rel.answer_scores(answers, cfg.reliability.temperature)
-    return {"answers": answers, "entropy": entropy, "keep": rel.quantile_keep(entropy, cfg.reliability.quantile),
-            "scores": scores}
+    return {
+        "answers": answers,
+        "entropy": entropy,
+        "keep": rel.quantile_keep(entropy, cfg.reliability.quantile),
+        "scores": scores,
+    }
 
 
 def student_data(cfg: Config, r: dict, train: WeakLabelled) -> dict[str, tuple[WeakLabelled, torch.Tensor | None]]:
@@ -119,16 +147,35 @@ def student_data(cfg: Config, r: dict, train: WeakLabelled) -> dict[str, tuple[W
     votes, _ = rel.collapse_rows(answers, torch.ones_like(scores))
     filt = votes if cfg.reliability.filter_target == "votes" else train.soft
     rw_target, rw_weight = rel.collapse_rows(answers, scores)
-    return {"naive_votes": (WeakLabelled(train.index, votes), None),
-            "filter": (WeakLabelled(train.index[keep], filt[keep]), None),
-            "reweight": (WeakLabelled(train.index, rw_target), rw_weight / answers.shape[1])}
+    return {
+        "naive_votes": (WeakLabelled(train.index, votes), None),
+        "filter": (WeakLabelled(train.index[keep], filt[keep]), None),
+        "reweight": (WeakLabelled(train.index, rw_target), rw_weight / answers.shape[1]),
+    }
 
 
-def train_weighted_student(ctx: Context, model: ModelConfig, data: WeakLabelled, weights: torch.Tensor | None,
-                           val: WeakLabelled, seed: int, upstream: tuple[str, ...]) -> Stage:
+def train_weighted_student(
+    ctx: Context,
+    model: ModelConfig,
+    data: WeakLabelled,
+    weights: torch.Tensor | None,
+    val: WeakLabelled,
+    seed: int,
+    upstream: tuple[str, ...],
+) -> Stage:
     """Like burns2023's student (weak labels only, weak-labelled validation), with optional loss weights."""
-    return ctx.train("student", model, data.index, data.soft, XENT, val.index, val.soft, seed=seed,
-                     weights=weights, upstream=upstream)
+    return ctx.train(
+        "student",
+        model,
+        data.index,
+        data.soft,
+        XENT,
+        val.index,
+        val.soft,
+        seed=seed,
+        weights=weights,
+        upstream=upstream,
+    )
 
 
 def reliability_auroc(ctx: Context, r: dict, weak_prob: torch.Tensor, query: torch.Tensor, cfg: Config) -> dict:
@@ -136,11 +183,14 @@ def reliability_auroc(ctx: Context, r: dict, weak_prob: torch.Tensor, query: tor
     hard = (weak_prob > 0.5).long()
     correct = (hard == ctx.task().labels[query]).long()
     keep = r["keep"]
-    return {"neg_entropy": auroc(-r["entropy"], correct),
-            "label_score": auroc(rel.label_score(r["answers"], hard, cfg.reliability.temperature), correct),
-            "weak_confidence": auroc((weak_prob - 0.5).abs(), correct),
-            "kept": float(keep.float().mean()), "acc_kept": float(correct[keep].float().mean()),
-            "acc_dropped": float(correct[~keep].float().mean()) if (~keep).any() else float("nan")}
+    return {
+        "neg_entropy": auroc(-r["entropy"], correct),
+        "label_score": auroc(rel.label_score(r["answers"], hard, cfg.reliability.temperature), correct),
+        "weak_confidence": auroc((weak_prob - 0.5).abs(), correct),
+        "kept": float(keep.float().mean()),
+        "acc_kept": float(correct[keep].float().mean()),
+        "acc_dropped": float(correct[~keep].float().mean()) if (~keep).any() else float("nan"),
+    }
 
 
 def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
@@ -160,12 +210,18 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
     runs = {
         "naive_soft": lambda: burns.train_student(ctx, cfg.strong, train, val, XENT, seed, up),
         "confidence": lambda: burns.train_student(ctx, cfg.strong, train, val, conf, seed, up),
-        **{m: (lambda m=m: train_weighted_student(ctx, cfg.strong, *data[m], val, seed, (weak.key, variants.key)))
-           for m in ("naive_votes", "filter", "reweight")},
+        **{
+            m: (lambda m=m: train_weighted_student(ctx, cfg.strong, *data[m], val, seed, (weak.key, variants.key)))
+            for m in ("naive_votes", "filter", "reweight")
+        },
     }
     query = torch.cat([s.b_train, s.b_val])
-    return {"weak": acc(weak), "ceiling": acc(ceiling), "methods": {m: acc(runs[m]()) for m in cfg.methods},
-            "reliability": reliability_auroc(ctx, r, weak.prob[query], query, cfg)}
+    return {
+        "weak": acc(weak),
+        "ceiling": acc(ceiling),
+        "methods": {m: acc(runs[m]()) for m in cfg.methods},
+        "reliability": reliability_auroc(ctx, r, weak.prob[query], query, cfg),
+    }
 
 
 def backbones(cfg: Config) -> list[ModelConfig]:
@@ -181,9 +237,11 @@ def run(cfg: Config, ctx: Context) -> RunResult:
     for seed in range(cfg.seeds):
         per_seed.append(run_seed(ctx, cfg, seed))
         rs = per_seed[-1]
-        ctx.log(f"seed {seed}: weak {rs['weak']['acc']:.3f} ceiling {rs['ceiling']['acc']:.3f} "
-                + " ".join(f"{m} {v['acc']:.3f}" for m, v in rs["methods"].items())
-                + f" | reliability AUROC {rs['reliability']['neg_entropy']:.3f}, kept {rs['reliability']['kept']:.2f}")
+        ctx.log(
+            f"seed {seed}: weak {rs['weak']['acc']:.3f} ceiling {rs['ceiling']['acc']:.3f} "
+            + " ".join(f"{m} {v['acc']:.3f}" for m, v in rs["methods"].items())
+            + f" | reliability AUROC {rs['reliability']['neg_entropy']:.3f}, kept {rs['reliability']['kept']:.2f}"
+        )
     return collect(cfg, ctx, per_seed)
 
 
@@ -192,41 +250,69 @@ def _pm(values: list[float], pct: bool = False) -> str:
 
 
 def collect(cfg: Config, ctx: Context, per_seed: list[dict]) -> RunResult:
-    methods = {m: MethodRuns([r["methods"][m]["acc"] for r in per_seed], [r["methods"][m]["auroc"] for r in per_seed],
-                             DESCRIPTIONS[m]) for m in cfg.methods}
-    rel_rows = [("reliability = −entropy of the answers (method 1's score)", "neg_entropy", False),
-                (f"reliability = softmax score of the weak label's answer (method 2, T={cfg.reliability.temperature:g})",
-                 "label_score", False),
-                ("reference: the weak model's own confidence, distance of p from 0.5 (no variations)", "weak_confidence", False),
-                ("share of half B kept by the filter, %", "kept", True),
-                ("weak-label accuracy on kept examples, %", "acc_kept", True),
-                ("weak-label accuracy on dropped examples, %", "acc_dropped", True)]
-    table = "\n".join(f"| {label} | {_pm([r['reliability'][k] for r in per_seed], pct)} |" for label, k, pct in rel_rows)
-    means = {m: mean_std([pgr(r["weak"]["acc"], r["methods"][m]["acc"], r["ceiling"]["acc"]) for r in per_seed])
-             for m in cfg.methods}
+    methods = {
+        m: MethodRuns(
+            [r["methods"][m]["acc"] for r in per_seed], [r["methods"][m]["auroc"] for r in per_seed], DESCRIPTIONS[m]
+        )
+        for m in cfg.methods
+    }
+    rel_rows = [
+        ("reliability = −entropy of the answers (method 1's score)", "neg_entropy", False),
+        (
+            f"reliability = softmax score of the weak label's answer (method 2, T={cfg.reliability.temperature:g})",
+            "label_score",
+            False,
+        ),
+        (
+            "reference: the weak model's own confidence, distance of p from 0.5 (no variations)",
+            "weak_confidence",
+            False,
+        ),
+        ("share of half B kept by the filter, %", "kept", True),
+        ("weak-label accuracy on kept examples, %", "acc_kept", True),
+        ("weak-label accuracy on dropped examples, %", "acc_dropped", True),
+    ]
+    table = "\n".join(
+        f"| {label} | {_pm([r['reliability'][k] for r in per_seed], pct)} |" for label, k, pct in rel_rows
+    )
+    means = {
+        m: mean_std([pgr(r["weak"]["acc"], r["methods"][m]["acc"], r["ceiling"]["acc"]) for r in per_seed])
+        for m in cfg.methods
+    }
     spread = sum(sd for _, sd in means.values()) / len(means)
-    reading = (f"PGR varies over seeds by about {spread:.2f} (std): with {cfg.seeds} seeds, differences between "
-               f"methods smaller than that are not resolved.")
+    reading = (
+        f"PGR varies over seeds by about {spread:.2f} (std): with {cfg.seeds} seeds, differences between "
+        f"methods smaller than that are not resolved."
+    )
     t, v = ctx.task(), cfg.variation
-    mode = ("finetuned backbones (the shared trainer" + (", LoRA" if cfg.strong.lora else "") + ")" if cfg.finetune
-            else "frozen mean-pooled features and logistic heads")
+    mode = (
+        "finetuned backbones (the shared trainer" + (", LoRA" if cfg.strong.lora else "") + ")"
+        if cfg.finetune
+        else "frozen mean-pooled features and logistic heads"
+    )
     if input_side(cfg):
-        shared = ("The weak model is trained on the first view of its input and answers every view in one stage, so "
-                  "it is not the burns2023 weak stage (its labels come from the same data and settings).")
-        how = ({"prompts": f"the weak model reads each example under {v.k} prompts that keep the answer (the paper's "
-                           f"option permutations and paraphrased prompts): "
-                           + "; ".join(f"`{p}`" for p in v.prompts),
-                "token_dropout": f"the weak model answers {v.k} copies of each example with {v.p:.0%} of the words "
-                                 f"dropped"}[v.kind])
+        shared = (
+            "The weak model is trained on the first view of its input and answers every view in one stage, so "
+            "it is not the burns2023 weak stage (its labels come from the same data and settings)."
+        )
+        how = {
+            "prompts": f"the weak model reads each example under {v.k} prompts that keep the answer (the paper's "
+            f"option permutations and paraphrased prompts): " + "; ".join(f"`{p}`" for p in v.prompts),
+            "token_dropout": f"the weak model answers {v.k} copies of each example with {v.p:.0%} of the words dropped",
+        }[v.kind]
     else:
-        shared = ("The weak model, its labels, the ceiling and the naive_soft/confidence students are the burns2023 "
-                  "stages (same cache keys, same numbers).")
-        how = {"bootstrap": "weak " + ("finetunes" if cfg.finetune else "heads") + " trained on bootstrap "
-                             "resamples of half A",
-               "feature_dropout": f"one weak head on copies of the weak features with {v.p:.0%} dropout",
-               "bootstrap_dropout": f"bootstrap weak heads, each on a copy of the weak features with {v.p:.0%} dropout",
-               "token_dropout": f"one weak head on the weak model's features of copies with {v.p:.0%} of the words "
-                                f"dropped"}[v.kind]
+        shared = (
+            "The weak model, its labels, the ceiling and the naive_soft/confidence students are the burns2023 "
+            "stages (same cache keys, same numbers)."
+        )
+        how = {
+            "bootstrap": "weak " + ("finetunes" if cfg.finetune else "heads") + " trained on bootstrap "
+            "resamples of half A",
+            "feature_dropout": f"one weak head on copies of the weak features with {v.p:.0%} dropout",
+            "bootstrap_dropout": f"bootstrap weak heads, each on a copy of the weak features with {v.p:.0%} dropout",
+            "token_dropout": f"one weak head on the weak model's features of copies with {v.p:.0%} of the words "
+            f"dropped",
+        }[v.kind]
     note = f"""Setup: {t.name}, {len(t.texts)} examples split by group into weak-train (half A), transfer (half B) and test
 thirds; weak {cfg.weak.display()}, strong {cfg.strong.display()}, {mode}; {cfg.seeds} seeds. Confidence loss:
 alpha_max {cfg.confidence.alpha_max}, {cfg.confidence.prior} threshold prior. {shared} Variations: `{v.kind}`,
@@ -261,10 +347,16 @@ cross-entropy), which keeps the step count equal across methods. (3) The public 
 over rows; the shared trainer divides by the batch's weight sum (a per-batch rescaling only). (4) The paper's
 naive baseline trains on one hard weak answer; ours is burns2023's soft-label student, and `naive_votes`
 is the control that trains on the variations' answers without filtering or weights."""
-    return RunResult(config=cfg.model_dump(mode="json"),
-                     seeds=list(range(cfg.seeds)), weak=[r["weak"]["acc"] for r in per_seed],
-                     ceiling=[r["ceiling"]["acc"] for r in per_seed], methods=methods, weak_name=cfg.weak.display(),
-                     weak_auroc=[r["weak"]["auroc"] for r in per_seed],
-                     ceiling_auroc=[r["ceiling"]["auroc"] for r in per_seed],
-                     strong_name=cfg.strong.display(), note=note,
-                     extras={f"reliability.{k}": [r["reliability"][k] for r in per_seed] for _, k, _ in rel_rows})
+    return RunResult(
+        config=cfg.model_dump(mode="json"),
+        seeds=list(range(cfg.seeds)),
+        weak=[r["weak"]["acc"] for r in per_seed],
+        ceiling=[r["ceiling"]["acc"] for r in per_seed],
+        methods=methods,
+        weak_name=cfg.weak.display(),
+        weak_auroc=[r["weak"]["auroc"] for r in per_seed],
+        ceiling_auroc=[r["ceiling"]["auroc"] for r in per_seed],
+        strong_name=cfg.strong.display(),
+        note=note,
+        extras={f"reliability.{k}": [r["reliability"][k] for r in per_seed] for _, k, _ in rel_rows},
+    )

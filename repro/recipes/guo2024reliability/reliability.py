@@ -16,12 +16,12 @@ perturbed input, another weak model...). ``answers`` is then an ``(n, k)`` integ
   ``W = sum_v w_v``, because cross-entropy is linear in its target. This keeps one row per example, so every
   method sees the same examples, batches and steps.
 """
+
 from __future__ import annotations
 
 import torch
 
-__all__ = ["answer_counts", "answer_entropy", "quantile_keep", "answer_scores", "collapse_rows",
-           "label_score"]
+__all__ = ["answer_counts", "answer_entropy", "quantile_keep", "answer_scores", "collapse_rows", "label_score"]
 
 
 def _check(answers: torch.Tensor) -> torch.Tensor:

