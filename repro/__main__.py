@@ -129,6 +129,7 @@ def _writable_folder(path: Path, what: str) -> str | None:
 def _models(node) -> list:
     """Every ModelConfig in a configuration (fields, lists, nested settings)."""
     from pydantic import BaseModel
+
     from .config import ModelConfig
 
     if isinstance(node, ModelConfig):
@@ -186,6 +187,7 @@ def preflight(cfg, out: Path, cache_root: Path) -> list[str]:
 def _run(args, cfg, path: Path) -> int:
     """The run itself, once arguments and configuration are known to be valid (torch is imported from here)."""
     from rich.console import Console
+
     from . import recipes, report
     from .cache import Cache, rank_world
     from .pipeline import Context
@@ -234,6 +236,7 @@ def torch_threads(n: int | None) -> None:
 
 def cmd_show(args) -> int:
     from rich.console import Console
+
     from .report import render_table
 
     p = Path(args.run_dir)
@@ -276,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--threads", type=int, help="torch CPU threads (default: all cores)")
     s = sub.add_parser("show", help="print the table of a finished run")
     s.add_argument("run_dir")
-    from .data_cli import add_parser as add_data_parser, cmd_data
+    from .data_cli import add_parser as add_data_parser
+    from .data_cli import cmd_data
 
     add_data_parser(sub)
     args = ap.parse_args(argv)

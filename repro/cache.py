@@ -15,15 +15,17 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
+
 from atomicio import atomic_open
 
 from .dist import broadcast_object, rank_world
 
-__all__ = ["Cache", "fingerprint", "default_root", "rank_world", "build_once"]
+__all__ = ["Cache", "build_once", "default_root", "fingerprint", "rank_world"]
 
 
 def default_root() -> Path:

@@ -21,25 +21,25 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .metrics import MIN_GAP
 
 __all__ = [
-    "RecipeConfig",
-    "ConfigError",
-    "load_config",
-    "apply_overrides",
-    "TaskConfig",
-    "SplitName",
-    "LoraSpec",
-    "ModelConfig",
-    "Dtype",
-    "TrainerConfig",
-    "HEAD_TRAINING",
     "FINETUNE_TRAINING",
     "GENERATIVE_TRAINING",
-    "over_defaults",
-    "HeadConfig",
-    "Prior",
+    "HEAD_TRAINING",
     "ConfidenceSettings",
-    "ProductSettings",
+    "ConfigError",
+    "Dtype",
+    "HeadConfig",
+    "LoraSpec",
     "LossSpec",
+    "ModelConfig",
+    "Prior",
+    "ProductSettings",
+    "RecipeConfig",
+    "SplitName",
+    "TaskConfig",
+    "TrainerConfig",
+    "apply_overrides",
+    "load_config",
+    "over_defaults",
 ]
 
 
@@ -84,7 +84,7 @@ class TaskConfig(BaseModel):
     val_frac: float = Field(0.2, gt=0, lt=1, description="share of each training half held out for selection")
 
     @model_validator(mode="after")
-    def _own_task_complete(self) -> "TaskConfig":
+    def _own_task_complete(self) -> TaskConfig:
         own = {"text": self.text, "label": self.label, "label_map": self.label_map, "group": self.group}
         if any(v is not None for v in own.values()):
             if self.text is None or self.label is None or self.path is None:
@@ -264,7 +264,7 @@ class LossSpec(BaseModel):
         return data
 
     @model_validator(mode="after")
-    def _settings_match_name(self) -> "LossSpec":
+    def _settings_match_name(self) -> LossSpec:
         for other in _SETTINGS:
             if other != self.name and getattr(self, other) is not None:
                 raise ValueError(f"{self.name} takes no {other} settings")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .cache import build_once, default_root
 
-__all__ = ["Source", "SOURCES", "DataUnavailable", "source_dir", "is_fetched", "fetch_command", "fetch", "require"]
+__all__ = ["SOURCES", "DataUnavailable", "Source", "fetch", "fetch_command", "is_fetched", "require", "source_dir"]
 
 
 class DataUnavailable(FileNotFoundError):

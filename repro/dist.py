@@ -13,16 +13,16 @@ import os
 import torch
 
 __all__ = [
-    "init",
-    "shutdown",
-    "rank_world",
-    "device",
-    "backend",
-    "can_run_on",
     "all_gather_cat",
     "all_gather_objects",
-    "broadcast_object",
+    "backend",
     "barrier",
+    "broadcast_object",
+    "can_run_on",
+    "device",
+    "init",
+    "rank_world",
+    "shutdown",
 ]
 
 

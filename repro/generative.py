@@ -30,7 +30,7 @@ from .meter import Meter
 from .models import BASE_FILE, load_causal_lm, load_tokenizer, model_identity, resolve
 from .trainer import Trainer, seed_everything
 
-__all__ = ["CausalLMObjective", "generative_finetune", "HELD_OUT"]
+__all__ = ["HELD_OUT", "CausalLMObjective", "generative_finetune"]
 
 HELD_OUT = 0.05  # share of the texts whose language-modelling loss selects the weights kept
 SEED = 0  # one generative finetune per (model, texts, settings): its own seed is fixed

@@ -9,8 +9,8 @@ come from the dataset's evaluation split only, never from its training split.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
@@ -19,7 +19,7 @@ from .data_fetch import DataUnavailable, fetch_command
 from .local_data import eval_split, find_splits
 from .tasks import DataError, Task, sample
 
-__all__ = ["HubSpec", "HUB_TASKS", "load_hub_task", "prefetch"]
+__all__ = ["HUB_TASKS", "HubSpec", "load_hub_task", "prefetch"]
 
 
 def _pick(correct: str, wrong: list[str], rng: random.Random) -> tuple[str, int]:

@@ -17,18 +17,19 @@ labelled oracle ablation, ground truth). Test data never enters a learner.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import torch
+
 from .config import HeadConfig, TrainerConfig
 from .losses import LossFn, soft_cross_entropy
 from .models import LinearHead, ModelConfig, StackedHeads, TextClassifier, load_tokenizer
 from .trainer import Trainer, TrainState, seed_everything
 
-__all__ = ["HeadConfig", "HeadLearner", "GridLoss", "FinetuneLearner", "Fitted", "LEARNER_VERSION"]
+__all__ = ["LEARNER_VERSION", "FinetuneLearner", "Fitted", "GridLoss", "HeadConfig", "HeadLearner"]
 
 # Part of every training stage's cache key: bump when fitting or selection logic changes results.
 LEARNER_VERSION = "learners/v4"

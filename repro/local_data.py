@@ -20,7 +20,7 @@ from pathlib import Path
 from .config import SplitName, TaskConfig
 from .tasks import DataError, Task, dedupe, sample
 
-__all__ = ["SUFFIXES", "data_files", "find_splits", "eval_split", "read_table", "load_own_task"]
+__all__ = ["SUFFIXES", "data_files", "eval_split", "find_splits", "load_own_task", "read_table"]
 
 SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
 SPLIT_NAMES: tuple[SplitName, ...] = ("train", "validation", "test")

@@ -8,7 +8,7 @@ Every loss here has the trainer's signature ``loss(logits, batch, state) -> scal
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -16,15 +16,15 @@ import torch.nn.functional as F
 from .config import ConfidenceSettings, LossSpec, Prior
 
 __all__ = [
-    "soft_cross_entropy",
-    "alpha_schedule",
-    "harden",
-    "confidence_loss",
-    "product_loss",
-    "make_loss",
-    "ThresholdPrior",
-    "LossFn",
     "ConfidenceLoss",
+    "LossFn",
+    "ThresholdPrior",
+    "alpha_schedule",
+    "confidence_loss",
+    "harden",
+    "make_loss",
+    "product_loss",
+    "soft_cross_entropy",
 ]
 
 

@@ -10,24 +10,24 @@ PGR is NaN and reports say "gap too small". Per-seed PGR is only a spread; inter
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
 __all__ = [
-    "MIN_GAP",
     "CONFIDENCE",
+    "MIN_GAP",
     "N_RESAMPLES",
+    "PgrSummary",
+    "TaskRuns",
     "accuracy",
     "auroc",
-    "pgr",
-    "mean_std",
     "format_mean_std",
-    "PgrSummary",
-    "pgr_summary",
-    "TaskRuns",
+    "mean_std",
     "median_pgr",
+    "pgr",
+    "pgr_summary",
 ]
 
 MIN_GAP = 0.01  # the ceiling must beat the weak model by one accuracy point for PGR to be reported

@@ -21,29 +21,30 @@ import zipfile
 from pathlib import Path
 
 import torch
+
 from . import dist
 from .cache import build_once, default_root
 from .config import Dtype, LoraSpec, ModelConfig
 from .tasks import packaged_file
 
 __all__ = [
-    "ModelConfig",
-    "LoraSpec",
-    "resolve",
-    "model_identity",
-    "packaged_identity",
-    "torch_dtype",
-    "default_device",
-    "load_backbone",
-    "load_tokenizer",
+    "BASE_FILE",
+    "PACKAGED",
     "LinearHead",
+    "LoraSpec",
+    "ModelConfig",
     "StackedHeads",
     "TextClassifier",
+    "default_device",
+    "load_backbone",
     "load_causal_lm",
-    "with_lora",
-    "BASE_FILE",
+    "load_tokenizer",
+    "model_identity",
+    "packaged_identity",
     "pool",
-    "PACKAGED",
+    "resolve",
+    "torch_dtype",
+    "with_lora",
 ]
 
 
@@ -195,7 +196,7 @@ def _quiet_transformers() -> None:
     hf_logging.disable_progress_bar()
 
 
-def load_backbone(cfg: ModelConfig, path: str | None = None, layers: int | None | str = _FROM_CONFIG, dtype=None):
+def load_backbone(cfg: ModelConfig, path: str | None = None, layers: int | str | None = _FROM_CONFIG, dtype=None):
     """The model body (no LM head) truncated to ``layers`` blocks (``cfg.layers`` by default; None = all)."""
     from transformers import AutoModel
 

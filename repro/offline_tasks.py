@@ -26,7 +26,7 @@ from .config import TaskConfig
 from .data_fetch import require
 from .tasks import DataError, Task, dedupe, packaged_file, sample
 
-__all__ = ["load_rotten_tomatoes", "load_fever", "load_multiemo", "load_logical_fallacy", "load_conll2010_hedge"]
+__all__ = ["load_conll2010_hedge", "load_fever", "load_logical_fallacy", "load_multiemo", "load_rotten_tomatoes"]
 
 
 def _task(name: str, rows: list[tuple[str, int, str]], notes: list[str] | None = None) -> Task:

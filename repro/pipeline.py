@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
+
 from .cache import Cache, fingerprint
 from .config import LossSpec, RecipeConfig, TrainerConfig
 from .features import extract, extract_many, feature_key
@@ -32,7 +33,7 @@ from .metrics import accuracy, auroc
 from .models import ModelConfig, model_identity
 from .tasks import Splits, Task, load_task, make_splits
 
-__all__ = ["LossSpec", "Stage", "Context", "stage_key"]
+__all__ = ["Context", "LossSpec", "Stage", "stage_key"]
 
 
 @dataclass
@@ -137,7 +138,7 @@ class Context:
         return [self._features[feature_key(c, tfp)] for c in cfgs]
 
     @staticmethod
-    def prefetch_features(contexts: list["Context"], cfgs: list[ModelConfig]) -> None:
+    def prefetch_features(contexts: list[Context], cfgs: list[ModelConfig]) -> None:
         """The features of ``cfgs`` for every context's task, with each backbone loaded once for all of them
         (a suite's tasks; :func:`repro.features.extract_many`); each context then has them in memory."""
         todo = [c for c in contexts if any(feature_key(m, c.texts_fingerprint()) not in c._features for m in cfgs)]

@@ -23,22 +23,22 @@ from atomicio import atomic_write
 from .metrics import CONFIDENCE, GAP_TOO_SMALL, MIN_GAP, N_RESAMPLES, format_mean_std, mean_std, pgr_summary
 
 __all__ = [
-    "RunResult",
-    "MethodRuns",
-    "summarise",
-    "write_all",
-    "render_table",
-    "render_markdown",
-    "plot",
-    "versions",
-    "committed_results",
-    "locked_packages",
-    "version_drift",
-    "result_from_doc",
-    "upgrade",
-    "curve_rows",
-    "weak_label_rows",
     "OUTPUT_FILES",
+    "MethodRuns",
+    "RunResult",
+    "committed_results",
+    "curve_rows",
+    "locked_packages",
+    "plot",
+    "render_markdown",
+    "render_table",
+    "result_from_doc",
+    "summarise",
+    "upgrade",
+    "version_drift",
+    "versions",
+    "weak_label_rows",
+    "write_all",
 ]
 
 LOCK = Path(__file__).resolve().parents[1] / "constraints.txt"

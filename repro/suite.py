@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from .config import RecipeConfig, TaskConfig
 from .metrics import CONFIDENCE, TaskRuns, mean_std, median_pgr, pgr_summary
 
-__all__ = ["INHERITED", "suite_tasks", "SuiteRun", "run_suite", "summarise_suite"]
+__all__ = ["INHERITED", "SuiteRun", "run_suite", "suite_tasks", "summarise_suite"]
 
 INHERITED = ("n_examples", "n_test", "data_seed", "val_frac")  # from cfg.task unless a suite entry sets them
 

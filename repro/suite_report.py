@@ -15,7 +15,7 @@ from pathlib import Path
 
 from atomicio import atomic_write
 
-__all__ = ["REFERENCES", "fmt_pgr", "render_markdown", "plot_pgr", "plot_ladders", "write_suite", "run_and_write"]
+__all__ = ["REFERENCES", "fmt_pgr", "plot_ladders", "plot_pgr", "render_markdown", "run_and_write", "write_suite"]
 
 # recipe -> [(source, method label there, median PGR, our method, how it was measured)]
 REFERENCES: dict[str, list[tuple[str, str, float | None, str, str]]] = {

@@ -8,8 +8,8 @@ columns (``text``/``label`` in the preset) is read by :func:`repro.local_data.lo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from . import offline_tasks as off
 from .config import TaskConfig
@@ -18,7 +18,7 @@ from .hub_tasks import HUB_TASKS, load_hub_task
 from .local_data import load_own_task
 from .tasks import DataError, Task
 
-__all__ = ["TaskSpec", "REGISTRY", "OFFLINE_SUITE", "loader", "sources_for"]
+__all__ = ["OFFLINE_SUITE", "REGISTRY", "TaskSpec", "loader", "sources_for"]
 
 
 @dataclass(frozen=True)

@@ -26,17 +26,17 @@ import torch
 from .config import TaskConfig
 
 __all__ = [
-    "TaskConfig",
-    "Task",
-    "Splits",
-    "WeakLabelled",
     "DataError",
+    "Splits",
+    "Task",
+    "TaskConfig",
+    "WeakLabelled",
+    "check_disjoint",
+    "dedupe",
     "load_task",
     "make_splits",
     "packaged_file",
     "sample",
-    "dedupe",
-    "check_disjoint",
 ]
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class WeakLabelled:
         if len(self.index) != len(self.soft):
             raise ValueError("WeakLabelled: index and soft labels differ in length")
 
-    def hard(self) -> "WeakLabelled":
+    def hard(self) -> WeakLabelled:
         return WeakLabelled(self.index, (self.soft > 0.5).float())
 
 

@@ -29,14 +29,15 @@ has ``step``, ``total_steps``, ``progress`` (fraction of training done) and ``ba
 from __future__ import annotations
 
 import math
-import os
 import random
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import torch
+
 from atomicio import atomic_open
 
 from . import dist
@@ -45,15 +46,15 @@ from .dist import rank_world
 from .models import default_device
 
 __all__ = [
-    "TrainerConfig",
-    "Trainer",
-    "TrainState",
     "FitResult",
-    "seed_everything",
+    "TrainState",
+    "Trainer",
+    "TrainerConfig",
     "init_distributed",
-    "rank_world",
-    "trainable_state",
     "load_trainable_state",
+    "rank_world",
+    "seed_everything",
+    "trainable_state",
 ]
 
 

@@ -17,7 +17,7 @@ import importlib
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["RECIPES_DIR", "available", "load", "method", "presets", "preset_path"]
+__all__ = ["RECIPES_DIR", "available", "load", "method", "preset_path", "presets"]
 
 RECIPES_DIR = Path(__file__).parent
 

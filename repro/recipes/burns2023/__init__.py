@@ -62,7 +62,7 @@ class Config(RecipeConfig):
         return over_defaults(GENERATIVE_TRAINING, value)
 
     @model_validator(mode="after")
-    def _gft_needs_a_causal_lm(self) -> "Config":
+    def _gft_needs_a_causal_lm(self) -> Config:
         if "gft" in self.methods and self.strong.kind != "causal":
             raise ValueError(
                 "method gft finetunes the strong model as a causal language model: set strong.kind: "

@@ -58,7 +58,7 @@ class VariationConfig(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _prompts_match_k(self) -> "VariationConfig":
+    def _prompts_match_k(self) -> VariationConfig:
         if self.kind == "prompts":
             if len(self.prompts) != self.k:
                 raise ValueError(f"kind prompts needs k={self.k} templates in prompts, got {len(self.prompts)}")
@@ -83,7 +83,7 @@ class Config(RecipeConfig):
     confidence: ConfidenceSettings = Field(default_factory=ConfidenceSettings)
 
     @model_validator(mode="after")
-    def _finetune_needs_input_side(self) -> "Config":
+    def _finetune_needs_input_side(self) -> Config:
         if self.finetune and self.variation.kind in FEATURES_ONLY:
             raise ValueError(
                 f"variation.kind {self.variation.kind} perturbs frozen features; with finetune use "

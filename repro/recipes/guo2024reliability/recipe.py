@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import torch
 
-from . import reliability as rel
 from ...cache import fingerprint
 from ...config import LossSpec, ModelConfig
 from ...learners import LEARNER_VERSION
@@ -35,9 +34,10 @@ from ...metrics import auroc, format_mean_std, mean_std, pgr
 from ...pipeline import Context, Stage
 from ...report import MethodRuns, RunResult
 from ...tasks import Splits, WeakLabelled
-from .variations import bootstrap_index, input_views, variant_probs, word_dropout
 from ..burns2023 import recipe as burns
 from . import DESCRIPTIONS, INPUT_SIDE, Config
+from . import reliability as rel
+from .variations import bootstrap_index, input_views, variant_probs, word_dropout
 
 XENT = burns.XENT
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["answer_counts", "answer_entropy", "quantile_keep", "answer_scores", "collapse_rows", "label_score"]
+__all__ = ["answer_counts", "answer_entropy", "answer_scores", "collapse_rows", "label_score", "quantile_keep"]
 
 
 def _check(answers: torch.Tensor) -> torch.Tensor:

@@ -26,6 +26,7 @@ perturbed copies never touch training and no private training loop is needed.
 from __future__ import annotations
 
 import random
+
 import torch
 
 from ...config import HeadConfig
@@ -33,7 +34,7 @@ from ...learners import HeadLearner
 from ...losses import LossFn
 from . import VariationConfig
 
-__all__ = ["variant_probs", "feature_dropout", "bootstrap_index", "word_dropout", "input_views"]
+__all__ = ["bootstrap_index", "feature_dropout", "input_views", "variant_probs", "word_dropout"]
 
 
 def bootstrap_index(n: int, seed: int) -> torch.Tensor:

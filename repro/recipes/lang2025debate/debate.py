@@ -28,9 +28,9 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import torch
 
@@ -43,14 +43,14 @@ from ...trainer import init_distributed
 from . import DebateConfig
 
 __all__ = [
-    "Transcript",
-    "assign_stance",
-    "Generator",
-    "VLLMGenerator",
-    "backend",
-    "make_generator",
-    "generate_transcripts",
     "PACKAGED_LMS",
+    "Generator",
+    "Transcript",
+    "VLLMGenerator",
+    "assign_stance",
+    "backend",
+    "generate_transcripts",
+    "make_generator",
 ]
 
 # packaged id -> (distribution, file inside it)

@@ -25,11 +25,11 @@ import torch
 
 from ...config import LossSpec, ModelConfig
 from ...metrics import format_mean_std, mean_std
-from .debate import PACKAGED_LMS, generate_transcripts
 from ...pipeline import Context, Stage
 from ...report import MethodRuns, RunResult
 from ...tasks import Splits, WeakLabelled
 from . import DESCRIPTIONS, PAPER_PGR, PAPER_PGR_CONFIRMED, Config
+from .debate import PACKAGED_LMS, generate_transcripts
 
 XENT = LossSpec()
 
