@@ -86,9 +86,8 @@ class TaskConfig(BaseModel):
     @model_validator(mode="after")
     def _own_task_complete(self) -> TaskConfig:
         own = {"text": self.text, "label": self.label, "label_map": self.label_map, "group": self.group}
-        if any(v is not None for v in own.values()):
-            if self.text is None or self.label is None or self.path is None:
-                raise ValueError("your own task needs path, text and label (label_map and group are optional)")
+        if any(v is not None for v in own.values()) and (self.text is None or self.label is None or self.path is None):
+            raise ValueError("your own task needs path, text and label (label_map and group are optional)")
         return self
 
     @property

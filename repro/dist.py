@@ -79,7 +79,7 @@ def can_run_on(dev: torch.device | str) -> bool:
 def all_gather_cat(t: torch.Tensor) -> torch.Tensor:
     """Concatenation over ranks (rank order) of each rank's ``t`` along dim 0; sizes may differ. Detached."""
     t = t.detach()
-    rank, world = rank_world()
+    world = rank_world()[1]
     if world == 1:
         return t
     dev = t.device if can_run_on(t.device) else device()
@@ -90,7 +90,7 @@ def all_gather_cat(t: torch.Tensor) -> torch.Tensor:
     pad = torch.zeros((n - len(local), *local.shape[1:]), dtype=local.dtype, device=dev)
     parts = [torch.empty((n, *local.shape[1:]), dtype=local.dtype, device=dev) for _ in range(world)]
     torch.distributed.all_gather(parts, torch.cat([local, pad]))
-    return torch.cat([p[: int(s.item())] for p, s in zip(parts, sizes)]).to(t.device)
+    return torch.cat([p[: int(s.item())] for p, s in zip(parts, sizes, strict=True)]).to(t.device)
 
 
 def all_gather_objects(obj) -> list:

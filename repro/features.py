@@ -157,9 +157,9 @@ def extract_many(cfgs: list[ModelConfig], corpora: list[list[str]], cache: Cache
     # while the previous backbone runs: unpacking is mostly zlib and disk, which release the GIL.
     with ThreadPoolExecutor(max_workers=1) as pool:
         paths = [pool.submit(resolve, cfgs[need[0]]) for _, need in work]
-        for (todo, need), path in zip(work, paths):
+        for (todo, need), path in zip(work, paths, strict=True):
             computed = _run([cfgs[i] for i in need], [corpora[t] for t in todo], log, path=path.result())
-            for t, per_cfg in zip(todo, computed):
+            for t, per_cfg in zip(todo, computed, strict=True):
                 for j, i in enumerate(need):
                     if results[t][i] is None:
                         results[t][i] = per_cfg[j]

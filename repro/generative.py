@@ -82,7 +82,7 @@ def _train(model: ModelConfig, texts: list[str], trainer_cfg: TrainerConfig, ckp
     lm = load_causal_lm(model, gradient_checkpointing=trainer_cfg.gradient_checkpointing)
     objective = CausalLMObjective(lm, lora=model.lora is not None)
     order = torch.randperm(len(texts), generator=torch.Generator().manual_seed(SEED)).tolist()
-    n_val = max(1, int(round(HELD_OUT * len(texts))))
+    n_val = max(1, round(HELD_OUT * len(texts)))
     val = [texts[i] for i in order[:n_val]]
     train = [texts[i] for i in order[n_val:]]
 

@@ -159,7 +159,7 @@ def pgr_summary(
         lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
     elif len(w) >= 2 and not np.isnan(point):
         lo = hi = point  # every seed identical: no spread to resample
-    per_seed = tuple(pgr(a, b, d, min_gap) for a, b, d in zip(w, s, c))
+    per_seed = tuple(pgr(a, b, d, min_gap) for a, b, d in zip(w, s, c, strict=True))
     return PgrSummary(point, lo, hi, per_seed, gap, min_gap)
 
 

@@ -133,7 +133,7 @@ class Context:
         texts = texts if texts is not None else self.task().texts
         missing = [c for c in cfgs if feature_key(c, tfp) not in self._features]
         if missing:
-            for c, f in zip(missing, extract(missing, texts, self.cache, log=self.log)):
+            for c, f in zip(missing, extract(missing, texts, self.cache, log=self.log), strict=True):
                 self._features[feature_key(c, tfp)] = f
         return [self._features[feature_key(c, tfp)] for c in cfgs]
 
@@ -145,8 +145,8 @@ class Context:
         if not todo:
             return
         per_task = extract_many(cfgs, [c.task().texts for c in todo], todo[0].cache, log=todo[0].log)
-        for c, feats in zip(todo, per_task):
-            for m, f in zip(cfgs, feats):
+        for c, feats in zip(todo, per_task, strict=True):
+            for m, f in zip(cfgs, feats, strict=True):
                 c._features[feature_key(m, c.texts_fingerprint())] = f
 
     def learner_id(self, cfg: ModelConfig, texts: list[str] | None = None) -> str:

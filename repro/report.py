@@ -10,6 +10,7 @@ does not beat the weak model by ``min_gap`` (from the run config). AUROC-based P
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import io
 import json
@@ -113,10 +114,8 @@ def versions() -> dict:
     """Python, every package of constraints.txt and this project, as installed now."""
     out = {"python": platform.python_version()}
     for d in [*locked_packages(), "w2s-hub"]:
-        try:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             out[d] = importlib.metadata.version(d)
-        except importlib.metadata.PackageNotFoundError:
-            pass
     return out
 
 
@@ -413,8 +412,8 @@ def figure(doc: dict):
     pgrs = [doc["methods"][n]["pgr"] for n in names]
     means = [p["pgr_of_means"] if p["pgr_of_means"] is not None else 0.0 for p in pgrs]
     err = [
-        [max(0.0, m - p["ci"][0]) if p["ci"][0] is not None else 0.0 for m, p in zip(means, pgrs)],
-        [max(0.0, p["ci"][1] - m) if p["ci"][1] is not None else 0.0 for m, p in zip(means, pgrs)],
+        [max(0.0, m - p["ci"][0]) if p["ci"][0] is not None else 0.0 for m, p in zip(means, pgrs, strict=True)],
+        [max(0.0, p["ci"][1] - m) if p["ci"][1] is not None else 0.0 for m, p in zip(means, pgrs, strict=True)],
     ]
     oracle = [doc["methods"][n]["oracle"] for n in names]
     colors = ["#bbbbbb" if o else "#4c72b0" for o in oracle]
@@ -478,7 +477,7 @@ def weak_label_rows(seed: int, texts: list[str], labelled: dict) -> list[dict]:
 
     rows = []
     for split, wl in labelled.items():
-        for i, p in zip(wl.index.tolist(), wl.soft.tolist()):
+        for i, p in zip(wl.index.tolist(), wl.soft.tolist(), strict=True):
             rows.append(
                 {
                     "seed": seed,

@@ -257,7 +257,7 @@ def plot_ladders(doc: dict) -> bytes | None:
     cols = min(3, len(tasks))
     rows = (len(tasks) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), dpi=100, squeeze=False)
-    for ax, t in zip(axes.flat, tasks):
+    for ax, t in zip(axes.flat, tasks, strict=False):  # the grid's last row may have spare axes
         x = [r["params"] / 1e6 for r in t["ladder"]]
         for k in [k for k in t["ladder"][0] if isinstance(t["ladder"][0][k], dict)]:
             ax.plot(x, [100 * r[k]["mean"] for r in t["ladder"]], marker="o", label=k)

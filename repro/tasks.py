@@ -138,7 +138,7 @@ def check_disjoint(task: Task) -> Task:
     """Refuse a task whose test texts also occur in its training pool (the data's splits overlap)."""
     if task.test_mask is None:
         groups_of: dict[str, set[str]] = {}
-        for t, g in zip(task.texts, task.groups):
+        for t, g in zip(task.texts, task.groups, strict=True):
             groups_of.setdefault(t, set()).add(g)
         shared = [t for t, gs in groups_of.items() if len(gs) > 1]
         if shared:
@@ -147,8 +147,8 @@ def check_disjoint(task: Task) -> Task:
                 f"copy could meet a training copy (e.g. {shared[0][:60]!r}); de-duplicate the data"
             )
         return task
-    test = {t for t, m in zip(task.texts, task.test_mask.tolist()) if m}
-    leaked = sorted({t for t, m in zip(task.texts, task.test_mask.tolist()) if not m and t in test})
+    test = {t for t, m in zip(task.texts, task.test_mask.tolist(), strict=True) if m}
+    leaked = sorted({t for t, m in zip(task.texts, task.test_mask.tolist(), strict=True) if not m and t in test})
     if leaked:
         raise DataError(
             f"task {task.name}: {len(leaked)} test text(s) also occur in the training pool "
@@ -183,7 +183,7 @@ def _group_partition(groups: list[str], idx: list[int], fracs: list[float], seed
     targets = [f * len(idx) for f in fracs]
     parts: list[list[int]] = [[] for _ in fracs]
     for k in keys:
-        deficits = [t - len(p) for t, p in zip(targets, parts)]
+        deficits = [t - len(p) for t, p in zip(targets, parts, strict=True)]
         j = max(range(len(parts)), key=lambda q: (deficits[q], -q))
         parts[j].extend(by[k])
     return [sorted(p) for p in parts]

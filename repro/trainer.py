@@ -123,7 +123,7 @@ def _cpu_copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 def _lr_lambda(cfg: TrainerConfig, total: int) -> Callable[[int], float]:
-    warm = int(round(cfg.warmup_frac * total))
+    warm = round(cfg.warmup_frac * total)
 
     def f(step: int) -> float:
         if warm and step < warm:

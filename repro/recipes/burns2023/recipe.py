@@ -163,7 +163,7 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
     if cfg.ladder and not cfg.finetune:  # the plot's x axis is parameter count of frozen backbones
         chain = [*cfg.ladder, cfg.strong]
         boot = bootstrap(ctx, chain, train, val, seed, weak.key)
-        for model, b in zip(chain, boot):
+        for model, b in zip(chain, boot, strict=True):
             out["ladder"].append(
                 {
                     "ceiling": acc(train_ceiling(ctx, model, s, seed))["acc"],
@@ -232,7 +232,7 @@ def collect(cfg: Config, ctx: Context, per_seed: list[dict]) -> RunResult:
     if cfg.ladder and not cfg.finetune:
         chain = [*cfg.ladder, cfg.strong]
         params = [f["params"] for f in ctx.features(chain)]
-        for i, (model, n) in enumerate(zip(chain, params)):
+        for i, (model, n) in enumerate(zip(chain, params, strict=True)):
             rung = {"model": model.display(), "params": n}
             for k in per_seed[0]["ladder"][i]:
                 rung[k] = [r["ladder"][i][k] for r in per_seed]

@@ -216,27 +216,28 @@ def debate_chunk(gen, cfg: DebateConfig, texts: Sequence[str], stances: Sequence
     qs = [t.example.format(text=x, claim=cfg.claim) for x in texts]
     pos_a = [pro if s else con for s in stances]
     pos_b = [con if s else pro for s in stances]
-    turn1 = gen([t.opening.format(question=q, position=a) for q, a in zip(qs, pos_a)], seed * 3 + 0)
+    turn1 = gen([t.opening.format(question=q, position=a) for q, a in zip(qs, pos_a, strict=True)], seed * 3 + 0)
     turn2 = gen(
         [
             t.attack.format(question=q, position=b, opponent=a, previous=p)
-            for q, a, b, p in zip(qs, pos_a, pos_b, turn1)
+            for q, a, b, p in zip(qs, pos_a, pos_b, turn1, strict=True)
         ],
         seed * 3 + 1,
     )
     so_far = [
-        t.so_far.format(a_position=a, b_position=b, turn1=x, turn2=y) for a, b, x, y in zip(pos_a, pos_b, turn1, turn2)
+        t.so_far.format(a_position=a, b_position=b, turn1=x, turn2=y)
+        for a, b, x, y in zip(pos_a, pos_b, turn1, turn2, strict=True)
     ]
     turn3 = gen(
         [
             t.rebuttal.format(question=q, position=a, previous=p, so_far=h)
-            for q, a, p, h in zip(qs, pos_a, turn2, so_far)
+            for q, a, p, h in zip(qs, pos_a, turn2, so_far, strict=True)
         ],
         seed * 3 + 2,
     )
     return [
         Transcript(s, (x, y, z), t.transcript.format(a_position=a, b_position=b, turn1=x, turn2=y, turn3=z))
-        for s, a, b, x, y, z in zip(stances, pos_a, pos_b, turn1, turn2, turn3)
+        for s, a, b, x, y, z in zip(stances, pos_a, pos_b, turn1, turn2, turn3, strict=True)
     ]
 
 
@@ -306,7 +307,7 @@ def generate_transcripts(
         if world > 1:
             gathered = [None] * world
             torch.distributed.all_gather_object(gathered, rows)
-        for i, r in zip(group, gathered):
+        for i, r in zip(group, gathered, strict=False):  # the last round may have fewer chunks than ranks
             cache.store("transcripts", ckeys[i], r)  # rank 0 writes
             made[i] = r
     out: list[Transcript] = []

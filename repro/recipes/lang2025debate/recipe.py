@@ -49,7 +49,7 @@ def debate_all(ctx: Context, cfg: Config) -> list[list[str]]:
     views = []
     for k in range(cfg.ensemble):
         trs = generate_transcripts(cfg.debate, keys, t.texts, k, ctx.cache, log=ctx.log)
-        views.append([c + "\n" + tr.text for c, tr in zip(context, trs)])
+        views.append([c + "\n" + tr.text for c, tr in zip(context, trs, strict=True)])
     return views
 
 
