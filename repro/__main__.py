@@ -8,19 +8,26 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .cache import Cache
+    from .config import ModelConfig, RecipeConfig
 
 
 def _err(msg: str) -> None:
     print(f"error: {msg}", file=sys.stderr)
 
 
-def _parse_value(text: str):
+def _parse_value(text: str) -> Any:
     return yaml.load(text, Loader=yaml.CSafeLoader)
 
 
-def cmd_list(args) -> int:
+def cmd_list(args: argparse.Namespace) -> int:
     from . import recipes
 
     mods = {r: recipes.load(r) for r in recipes.available()}
@@ -44,7 +51,7 @@ def cmd_list(args) -> int:
 
 
 class Env:
-    def __init__(self, cache, console):
+    def __init__(self, cache: Cache, console: Console) -> None:
         self.cache = cache
         self.console = console
 
@@ -52,7 +59,7 @@ class Env:
         self.console.print(msg, highlight=False)
 
 
-def cmd_run(args) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
     from . import recipes
     from .config import ConfigError, load_config
 
@@ -126,7 +133,7 @@ def _writable_folder(path: Path, what: str) -> str | None:
     return None
 
 
-def _models(node) -> list:
+def _models(node: object) -> list[ModelConfig]:
     """Every ModelConfig in a configuration (fields, lists, nested settings)."""
     from pydantic import BaseModel
 
@@ -171,7 +178,7 @@ def model_problem(name: str, revision: str | None) -> str | None:
         hf_logging.set_verbosity(level)
 
 
-def preflight(cfg, out: Path, cache_root: Path) -> list[str]:
+def preflight(cfg: RecipeConfig, out: Path, cache_root: Path) -> list[str]:
     """Everything that would fail late, checked before any work: the output and cache folders can be written,
     and every model can be found."""
     problems = [p for p in (_writable_folder(out, "--out"), _writable_folder(cache_root, "--cache-dir")) if p]
@@ -184,7 +191,7 @@ def preflight(cfg, out: Path, cache_root: Path) -> list[str]:
     return problems
 
 
-def _run(args, cfg, path: Path) -> int:
+def _run(args: argparse.Namespace, cfg: RecipeConfig, path: Path) -> int:
     """The run itself, once arguments and configuration are known to be valid (torch is imported from here)."""
     from rich.console import Console
 
@@ -234,7 +241,7 @@ def torch_threads(n: int | None) -> None:
     torch.set_num_threads(n or max(1, min(os.cpu_count() or 1, 16)))
 
 
-def cmd_show(args) -> int:
+def cmd_show(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from .report import render_table

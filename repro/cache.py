@@ -93,7 +93,7 @@ class Cache:
     and only rank 0 writes.
     """
 
-    def __init__(self, root: Path | str | None = None, enabled: bool = True):
+    def __init__(self, root: Path | str | None = None, enabled: bool = True) -> None:
         self.root = Path(root) if root is not None else default_root()
         self.enabled = enabled
         self.hits: list[str] = []

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from .metrics import MIN_GAP
 
@@ -316,7 +317,7 @@ class ConfigError(Exception):
     """Expected configuration errors: ``problems`` holds one line per error (file:line: key: message, or the
     command-line option that set the key); ``str()`` joins them with newlines."""
 
-    def __init__(self, problems: list[str] | str):
+    def __init__(self, problems: list[str] | str) -> None:
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("\n".join(self.problems))
 
@@ -341,9 +342,12 @@ def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
     return line
 
 
+_Config = TypeVar("_Config", bound=BaseModel)
+
+
 def load_config(
-    cls: type[BaseModel], path: Path, overrides: dict[str, Any] | None = None, origins: dict[str, str] | None = None
-) -> BaseModel:
+    cls: type[_Config], path: Path, overrides: dict[str, Any] | None = None, origins: dict[str, str] | None = None
+) -> _Config:
     """Validate YAML ``path`` plus dotted ``overrides`` against ``cls``; errors raise one ``ConfigError`` listing
     every problem. A problem in a key an override set names the override (``origins[key]``, for example
     ``--seeds 0``; default ``--set KEY=VALUE``), not the preset line it replaced."""
@@ -368,7 +372,9 @@ def load_config(
         raise ConfigError([_problem(path, node, err, overrides, origins or {}) for err in e.errors()]) from None
 
 
-def _problem(path: Path, node: yaml.Node | None, err: dict, overrides: dict[str, Any], origins: dict[str, str]) -> str:
+def _problem(
+    path: Path, node: yaml.Node | None, err: ErrorDetails, overrides: dict[str, Any], origins: dict[str, str]
+) -> str:
     """One line for one validation error: where the offending value came from, the key and the message."""
     loc = tuple(err["loc"])
     key = ".".join(str(p) for p in loc) or "(top level)"

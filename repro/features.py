@@ -10,6 +10,7 @@ device), the ranks exchange their parts, and rank 0 alone writes the cache entry
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from . import dist
 from .cache import Cache, fingerprint
 from .meter import Meter
 from .models import (
+    HFModel,
     ModelConfig,
     default_device,
     load_backbone,
@@ -45,9 +47,9 @@ def feature_key(cfg: ModelConfig, texts_fp: str) -> str:
     )
 
 
-def _count_params(body, layers: int | None) -> int:
+def _count_params(body: HFModel, layers: int | None) -> int:
     """Parameters of the model truncated to ``layers`` blocks (all of the body when None)."""
-    total = sum(p.numel() for p in body.parameters())
+    total: int = sum(p.numel() for p in body.parameters())
     if layers is None:
         return total
     n = body.config.num_hidden_layers
@@ -68,7 +70,12 @@ def _bar_label(name: str, depths: list[int | None]) -> str:
 
 
 @torch.inference_mode()
-def _run(cfgs: list[ModelConfig], corpora: list[list[str]], log=None, path: str | None = None) -> list[dict[int, dict]]:
+def _run(
+    cfgs: list[ModelConfig],
+    corpora: list[list[str]],
+    log: Callable[[str], None] | None = None,
+    path: str | None = None,
+) -> list[dict[int, dict]]:
     """The backbone loaded once at the deepest requested depth, then one pass over each text list; returns, per
     list, {position in cfgs: {"x", "params"}}. Batches never mix lists, so a list's features are the same as
     when it is extracted alone (and a suite's task reuses the single-task run's cache, bit for bit)."""
@@ -77,7 +84,7 @@ def _run(cfgs: list[ModelConfig], corpora: list[list[str]], log=None, path: str 
     base = cfgs[0]
     path = path or resolve(base)
     depths = [c.layers for c in cfgs]
-    deepest = None if any(d is None for d in depths) else max(depths)
+    deepest = None if any(d is None for d in depths) else max(d for d in depths if d is not None)
     dtype = torch_dtype(base.dtype)
     # float32 weights whatever the checkpoint's dtype (transformers would keep a bf16 checkpoint in bf16);
     # ``dtype`` is the autocast precision of the pass below
@@ -126,13 +133,17 @@ def _run(cfgs: list[ModelConfig], corpora: list[list[str]], log=None, path: str 
     return results
 
 
-def extract(cfgs: list[ModelConfig], texts: list[str], cache: Cache, log=None) -> list[dict]:
+def extract(
+    cfgs: list[ModelConfig], texts: list[str], cache: Cache, log: Callable[[str], None] | None = None
+) -> list[dict]:
     """Features for every config (same order). Configs sharing a backbone share one forward pass; ``log``
     receives one line per pass (time, tokens/s, peak GPU memory)."""
     return extract_many(cfgs, [texts], cache, log)[0]
 
 
-def extract_many(cfgs: list[ModelConfig], corpora: list[list[str]], cache: Cache, log=None) -> list[list[dict]]:
+def extract_many(
+    cfgs: list[ModelConfig], corpora: list[list[str]], cache: Cache, log: Callable[[str], None] | None = None
+) -> list[list[dict]]:
     """Features of every config for each of several text lists (a suite's tasks), each cached under its own
     key as :func:`extract` would. Each backbone is loaded once and runs one pass over the texts of every list
     that lacks any of its configs (sorted together by length), not one pass per list."""

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import torch
 import torch.nn.functional as F
@@ -27,8 +29,11 @@ from . import dist
 from .cache import Cache, build_once, fingerprint
 from .config import ModelConfig, TrainerConfig
 from .meter import Meter
-from .models import BASE_FILE, load_causal_lm, load_tokenizer, model_identity, resolve
-from .trainer import Trainer, seed_everything
+from .models import BASE_FILE, HFModel, load_causal_lm, load_tokenizer, model_identity, resolve
+from .trainer import FitResult, Trainer, TrainState, seed_everything
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 __all__ = ["HELD_OUT", "CausalLMObjective", "generative_finetune"]
 
@@ -39,12 +44,12 @@ SEED = 0  # one generative finetune per (model, texts, settings): its own seed i
 class CausalLMObjective(torch.nn.Module):
     """A causal LM whose forward pass returns each text's mean next-token loss (padding excluded)."""
 
-    def __init__(self, lm: torch.nn.Module, lora: bool):
+    def __init__(self, lm: HFModel, lora: bool) -> None:
         super().__init__()
         self.lm = lm
         self.lora = lora
 
-    def forward(self, batch: dict) -> torch.Tensor:
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         ids, mask = batch["input_ids"], batch["attention_mask"]
         logits = self.lm(input_ids=ids, attention_mask=mask).logits[:, :-1]
         nll = F.cross_entropy(logits.float().transpose(1, 2), ids[:, 1:], reduction="none")
@@ -56,7 +61,8 @@ class CausalLMObjective(torch.nn.Module):
             return self.state_dict()
         from peft import get_peft_model_state_dict
 
-        return get_peft_model_state_dict(self.lm)
+        state: dict[str, torch.Tensor] = get_peft_model_state_dict(self.lm)
+        return state
 
     def load_trainable_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         if not self.lora:
@@ -67,7 +73,7 @@ class CausalLMObjective(torch.nn.Module):
         set_peft_model_state_dict(self.lm, state)
 
 
-def _mean_loss(out: torch.Tensor, batch: dict, state) -> torch.Tensor:
+def _mean_loss(out: torch.Tensor, batch: dict, state: TrainState) -> torch.Tensor:
     return out.mean()
 
 
@@ -75,7 +81,9 @@ def gft_key(model: ModelConfig, texts: list[str], trainer_cfg: TrainerConfig) ->
     return fingerprint("gft/v1", model_identity(model), model, trainer_cfg, fingerprint(texts), HELD_OUT, SEED)
 
 
-def _train(model: ModelConfig, texts: list[str], trainer_cfg: TrainerConfig, ckpt_dir: Path | None):
+def _train(
+    model: ModelConfig, texts: list[str], trainer_cfg: TrainerConfig, ckpt_dir: Path | None
+) -> tuple[FitResult, PreTrainedTokenizerBase]:
     """The language-modelling finetune itself; returns the trained objective and the tokenizer."""
     seed_everything(SEED)
     tok = load_tokenizer(model)
@@ -92,15 +100,15 @@ def _train(model: ModelConfig, texts: list[str], trainer_cfg: TrainerConfig, ckp
 
     trainer = Trainer(trainer_cfg)
 
-    def evaluate(m) -> dict:
+    def evaluate(m: torch.nn.Module) -> dict:
         return {"score": -float(trainer.predict(m, val, collate=collate, batch_size=trainer_cfg.batch_size).mean())}
 
     res = trainer.fit(objective, train, _mean_loss, seed=SEED, evaluate=evaluate, collate=collate, ckpt_dir=ckpt_dir)
     return res, tok
 
 
-def _save(res, tok, model: ModelConfig, folder: Path) -> None:
-    lm = res.model.lm
+def _save(res: FitResult, tok: PreTrainedTokenizerBase, model: ModelConfig, folder: Path) -> None:
+    lm = cast(CausalLMObjective, res.model).lm
     if model.lora is not None:  # adapters only; the base they belong to is recorded beside them
         lm.save_pretrained(folder)
         lm.get_base_model().config.save_pretrained(folder)
@@ -114,7 +122,7 @@ def _save(res, tok, model: ModelConfig, folder: Path) -> None:
             {
                 "steps": res.steps,
                 "best_step": res.best_step,
-                "held_out_loss": -res.best_score if losses else None,
+                "held_out_loss": -res.best_score if losses and res.best_score is not None else None,
                 "curve": [
                     {"step": h["step"], "train_loss": h["train_loss"], "held_out_loss": -h["score"]} for h in losses
                 ],
@@ -126,7 +134,7 @@ def _save(res, tok, model: ModelConfig, folder: Path) -> None:
 
 
 def generative_finetune(
-    model: ModelConfig, texts: list[str], trainer_cfg: TrainerConfig, cache: Cache, log=print
+    model: ModelConfig, texts: list[str], trainer_cfg: TrainerConfig, cache: Cache, log: Callable[[str], None] = print
 ) -> ModelConfig:
     """``model`` finetuned as a causal LM on ``texts`` (cached): a config naming the finetuned weights' folder,
     with everything else (depth, pooling, LoRA, precision) as in ``model``."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -18,6 +20,9 @@ from .config import TaskConfig
 from .data_fetch import DataUnavailable, fetch_command
 from .local_data import eval_split, find_splits
 from .tasks import DataError, Task, sample
+
+if TYPE_CHECKING:
+    import datasets
 
 __all__ = ["HUB_TASKS", "HubSpec", "load_hub_task", "prefetch"]
 
@@ -149,7 +154,7 @@ def prefetch(name: str) -> None:
         _from_hub(name, split)
 
 
-def _from_hub(name: str, split: str):
+def _from_hub(name: str, split: str) -> datasets.Dataset:
     import datasets
 
     spec = HUB_TASKS[name]
@@ -164,7 +169,7 @@ def _from_hub(name: str, split: str):
         ) from None
 
 
-def _load_split(name: str, cfg: TaskConfig, split: str, files=None):
+def _load_split(name: str, cfg: TaskConfig, split: str, files: list[Path] | None = None) -> datasets.Dataset:
     import datasets
 
     if files is None:
@@ -176,7 +181,9 @@ def _load_split(name: str, cfg: TaskConfig, split: str, files=None):
     return datasets.load_dataset(fmt, data_files=[str(f) for f in files], split="train")
 
 
-def _formatted(ds, n: int, seed: int, fmt, rng: random.Random) -> list[tuple[str, int]]:
+def _formatted(
+    ds: datasets.Dataset, n: int, seed: int, fmt: Callable[[dict, random.Random], tuple[str, int]], rng: random.Random
+) -> list[tuple[str, int]]:
     rows, seen = [], set()
     for i in sample(list(range(len(ds))), n, seed):
         text, y = fmt(ds[i], rng)

@@ -17,15 +17,16 @@ labelled oracle ablation, ground truth). Test data never enters a learner.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, cast
 
 import torch
 
 from .config import HeadConfig, TrainerConfig
-from .losses import LossFn, soft_cross_entropy
+from .losses import BatchStatisticLoss, LossFn, soft_cross_entropy
 from .models import LinearHead, ModelConfig, StackedHeads, TextClassifier, load_tokenizer
 from .trainer import Trainer, TrainState, seed_everything
 
@@ -56,7 +57,7 @@ def _val_score(logits: torch.Tensor, targets: torch.Tensor) -> float:
 
 
 @contextmanager
-def single_thread():
+def single_thread() -> Iterator[None]:
     """Tiny heads run fastest on one thread: with more, intra-op thread sync costs ~20x (measured on 2 cores)."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -76,7 +77,7 @@ class GridLoss:
     the statistic the trainer gathers over the logical batch. Each head's loss per step is recorded for its
     training curve (:meth:`curve`)."""
 
-    def __init__(self, losses: list[LossFn], l2: list[float], heads: StackedHeads):
+    def __init__(self, losses: list[LossFn], l2: list[float], heads: StackedHeads) -> None:
         self.losses = losses
         self.l2 = torch.tensor(l2, dtype=torch.float32)
         self.heads = heads
@@ -89,7 +90,8 @@ class GridLoss:
             self.batch_statistic = self._statistic
 
     def _statistic(self, logits: torch.Tensor, batch: dict) -> torch.Tensor:
-        return torch.stack([loss.batch_statistic(logits[j], batch) for j, loss in enumerate(self.losses)], dim=1)
+        losses = cast(list[BatchStatisticLoss], self.losses)  # copies of one loss that has one (see __init__)
+        return torch.stack([loss.batch_statistic(logits[j], batch) for j, loss in enumerate(losses)], dim=1)
 
     def __call__(self, logits: torch.Tensor, batch: dict, state: TrainState) -> torch.Tensor:
         stats = state.batch_stats
@@ -136,18 +138,18 @@ class HeadLearner:
     :class:`StackedHeads` (one loop, each head on its own path): the same heads as training each candidate
     alone, a fraction of the per-step overhead."""
 
-    def __init__(self, features: torch.Tensor, cfg: HeadConfig | None = None, trainer: Trainer | None = None):
+    def __init__(self, features: torch.Tensor, cfg: HeadConfig | None = None, trainer: Trainer | None = None) -> None:
         self.x = features.float()
         self.cfg = cfg or HeadConfig()
         self.trainer = trainer or Trainer(self.cfg.trainer, device="cpu")
 
     def fit(
         self,
-        train_index,
-        train_targets,
+        train_index: torch.Tensor,
+        train_targets: torch.Tensor,
         loss: LossFn,
-        val_index,
-        val_targets,
+        val_index: torch.Tensor,
+        val_targets: torch.Tensor,
         *,
         seed: int = 0,
         weights: torch.Tensor | None = None,
@@ -155,7 +157,16 @@ class HeadLearner:
         with single_thread():
             return self._fit(train_index, train_targets, loss, val_index, val_targets, seed, weights)
 
-    def _fit(self, train_index, train_targets, loss, val_index, val_targets, seed, weights) -> Fitted:
+    def _fit(
+        self,
+        train_index: torch.Tensor,
+        train_targets: torch.Tensor,
+        loss: LossFn,
+        val_index: torch.Tensor,
+        val_targets: torch.Tensor,
+        seed: int,
+        weights: torch.Tensor | None,
+    ) -> Fitted:
         grid = list(self.cfg.l2_grid)
         xtr = self.x[train_index]
         mean, std = xtr.mean(0), xtr.std(0).clamp_min(1e-6)
@@ -168,19 +179,22 @@ class HeadLearner:
         heads = StackedHeads(self.x.shape[1], len(grid))
         grid_loss = GridLoss([copy.deepcopy(loss) for _ in grid], grid, heads)
         patience = self.trainer.cfg.patience
-        track = [{"best": None, "step": None, "weights": None, "bad": 0, "stop": None} for _ in grid]
+        track: list[dict[str, Any]] = [
+            {"best": None, "step": None, "weights": None, "bad": 0, "stop": None} for _ in grid
+        ]
         scores: dict[int, list[float]] = {}
         improved = 0
 
-        def head_scores(model) -> list[float]:
+        def head_scores(model: torch.nn.Module) -> list[float]:
             logits = model(xval)
             return [_val_score(logits[j], val_targets) for j in range(len(grid))]
 
-        def evaluate(model):
+        def evaluate(model: torch.nn.Module) -> dict:
             """Each head keeps its own best step and stops on its own patience, exactly as if trained alone;
             the score the trainer sees rises whenever some running head improves, so the loop ends once
             none has for ``patience`` evaluations."""
             nonlocal improved
+            stacked = cast(StackedHeads, model)  # the trainer evaluates the module it trains: ``heads``
             step = grid_loss.last_step + 1
             scores[step] = head_scores(model)
             for j, t in enumerate(track):
@@ -191,7 +205,7 @@ class HeadLearner:
                         best=scores[step][j],
                         step=step,
                         bad=0,
-                        weights=(model.weight[j].detach().clone(), model.bias[j].detach().clone()),
+                        weights=(stacked.weight[j].detach().clone(), stacked.bias[j].detach().clone()),
                     )
                     improved += 1
                 else:
@@ -206,10 +220,9 @@ class HeadLearner:
         if not self.cfg.early_stopping:  # every candidate trained to (near) convergence: score the final heads
             with torch.no_grad():
                 final = head_scores(res.model)
+            trained = cast(StackedHeads, res.model)
             for j, t in enumerate(track):
-                t.update(
-                    best=final[j], weights=(res.model.weight[j].detach().clone(), res.model.bias[j].detach().clone())
-                )
+                t.update(best=final[j], weights=(trained.weight[j].detach().clone(), trained.bias[j].detach().clone()))
         j = max(range(len(grid)), key=lambda i: (track[i]["best"], -i))  # the first of equal scores wins
         t = track[j]
         head = LinearHead(self.x.shape[1], mean, std)
@@ -218,7 +231,7 @@ class HeadLearner:
             head.linear.bias.copy_(t["weights"][1])
         steps = t["stop"] if t["stop"] is not None else res.steps
 
-        def predict(index):
+        def predict(index: torch.Tensor) -> torch.Tensor:
             with torch.no_grad():
                 return torch.softmax(head({"x": self.x[index]}), -1)[:, 1]
 
@@ -239,14 +252,14 @@ class FinetuneLearner:
 
     def __init__(
         self, model_cfg: ModelConfig, texts: list[str], trainer_cfg: TrainerConfig, ckpt_dir: Path | None = None
-    ):
+    ) -> None:
         self.model_cfg = model_cfg
         self.texts = texts
         self.trainer = Trainer(trainer_cfg)
         self.tok = load_tokenizer(model_cfg)
         self.ckpt_dir = ckpt_dir
 
-    def _collate(self, items):
+    def _collate(self, items: list[tuple[str, float, float | None]]) -> dict:
         texts = [t for t, _, _ in items]
         enc = self.tok(texts, padding=True, truncation=True, max_length=self.model_cfg.max_length, return_tensors="pt")
         batch = {
@@ -258,7 +271,9 @@ class FinetuneLearner:
             batch["weight"] = torch.tensor([w for _, _, w in items], dtype=torch.float)
         return batch
 
-    def _rows(self, index, targets=None, weights=None):
+    def _rows(
+        self, index: torch.Tensor, targets: torch.Tensor | None = None, weights: torch.Tensor | None = None
+    ) -> list[tuple[str, float, float | None]]:
         return [
             (
                 self.texts[int(i)],
@@ -270,11 +285,11 @@ class FinetuneLearner:
 
     def fit(
         self,
-        train_index,
-        train_targets,
+        train_index: torch.Tensor,
+        train_targets: torch.Tensor,
         loss: LossFn,
-        val_index,
-        val_targets,
+        val_index: torch.Tensor,
+        val_targets: torch.Tensor,
         *,
         seed: int = 0,
         weights: torch.Tensor | None = None,
@@ -284,7 +299,7 @@ class FinetuneLearner:
         rows = self._rows(train_index, train_targets, weights)
         val_rows = self._rows(val_index)
 
-        def evaluate(m):
+        def evaluate(m: torch.nn.Module) -> dict:
             logits = self.trainer.predict(m, val_rows, collate=self._collate, batch_size=64)
             return {"score": _val_score(logits, val_targets)}
 
@@ -292,7 +307,7 @@ class FinetuneLearner:
             model, rows, loss, seed=seed, evaluate=evaluate, collate=self._collate, ckpt_dir=self.ckpt_dir
         )
 
-        def predict(index):
+        def predict(index: torch.Tensor) -> torch.Tensor:
             logits = self.trainer.predict(res.model, self._rows(index), collate=self._collate, batch_size=64)
             return torch.softmax(logits, -1)[:, 1]
 

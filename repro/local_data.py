@@ -16,9 +16,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
 
 from .config import SplitName, TaskConfig
 from .tasks import DataError, Task, dedupe, sample
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["SUFFIXES", "data_files", "eval_split", "find_splits", "load_own_task", "read_table"]
 
@@ -55,7 +61,7 @@ def find_splits(cfg: TaskConfig, names: tuple[str, ...] = SPLIT_NAMES) -> dict[s
         raise DataError(f"task {cfg.name}: path {root} does not exist")
     if cfg.splits:
         base = root if root.is_dir() else root.parent
-        out = {}
+        out: dict[str, list[Path]] = {}
         for split, pattern in cfg.splits.items():
             hits = sorted(base.glob(pattern)) if any(c in pattern for c in "*?[") else [base / pattern]
             hits = [h for h in hits if h.is_file()]
@@ -83,7 +89,7 @@ def eval_split(found: dict[str, list[Path]], preferred: tuple[str, ...] = ("test
     return next((s for s in preferred if s in found and s != "train"), None)
 
 
-def _frame(path: Path):
+def _frame(path: Path) -> pd.DataFrame:
     import pandas as pd
 
     kind = SUFFIXES.get(path.suffix.lower())
@@ -119,7 +125,7 @@ def read_table(path: Path, columns: list[str]) -> list[tuple[int, dict]]:
     return list(enumerate(df[columns].to_dict("records")))
 
 
-def _label_text(value) -> str:
+def _label_text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
@@ -127,7 +133,7 @@ def _label_text(value) -> str:
     return str(value).strip()
 
 
-def _to_label(cfg: TaskConfig, value, where: str) -> int | None:
+def _to_label(cfg: TaskConfig, value: object, where: str) -> int | None:
     text = _label_text(value)
     if cfg.label_map is not None:
         if text not in cfg.label_map:
@@ -145,6 +151,7 @@ def _to_label(cfg: TaskConfig, value, where: str) -> int | None:
 
 
 def _rows(cfg: TaskConfig, files: list[Path]) -> list[tuple[str, int, str]]:
+    assert cfg.label is not None  # an own task has a label column (TaskConfig's validator)
     cols = [cfg.text] if isinstance(cfg.text, str) else list(cfg.text or [])
     want = [*cols, cfg.label, *([cfg.group] if cfg.group else [])]
     out = []
@@ -188,12 +195,10 @@ def load_own_task(cfg: TaskConfig) -> Task:
         [t for t, _, _ in rows],
         _tensor([y for _, y, _ in rows]),
         [g for _, _, g in rows],
-        test_mask=_tensor([False] * len(train) + [True] * len(test), bool),
+        test_mask=_tensor([False] * len(train) + [True] * len(test), torch.bool),
         notes=notes,
     )
 
 
-def _tensor(values: list, dtype=None):
-    import torch
-
+def _tensor(values: list, dtype: torch.dtype | None = None) -> torch.Tensor:
     return torch.tensor(values, dtype=dtype or torch.long)

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 import torch
 import torch.nn.functional as F
 
 from .config import ConfidenceSettings, LossSpec, Prior
 
+if TYPE_CHECKING:
+    from .trainer import TrainState
+
 __all__ = [
+    "BatchStatisticLoss",
     "ConfidenceLoss",
     "LossFn",
     "ThresholdPrior",
@@ -105,7 +110,7 @@ class ThresholdPrior:
     rolling_median:  threshold = median of the student's last ``window`` predictions (across batches).
     """
 
-    def __init__(self, prior: Prior, window: int = 512):
+    def __init__(self, prior: Prior, window: int = 512) -> None:
         if prior not in ("balanced", "weak_mean", "rolling_median"):
             raise ValueError(f"unknown prior {prior!r}; use balanced, weak_mean or rolling_median")
         self.prior = prior
@@ -122,7 +127,16 @@ class ThresholdPrior:
         return torch.tensor(sorted(self.recent)[(len(self.recent) - 1) // 2])
 
 
-LossFn = Callable[[torch.Tensor, dict, object], torch.Tensor]
+LossFn = Callable[[torch.Tensor, dict, "TrainState"], torch.Tensor]
+
+
+class BatchStatisticLoss(Protocol):
+    """A loss that needs a statistic of the whole logical batch, which the trainer gathers before the step
+    (see :class:`ConfidenceLoss`)."""
+
+    def __call__(self, logits: torch.Tensor, batch: dict, state: TrainState) -> torch.Tensor: ...
+
+    def batch_statistic(self, logits: torch.Tensor, batch: dict) -> torch.Tensor: ...
 
 
 class ConfidenceLoss:
@@ -135,7 +149,7 @@ class ConfidenceLoss:
     micro-batches and N ranks harden the same examples.
     """
 
-    def __init__(self, settings: ConfidenceSettings):
+    def __init__(self, settings: ConfidenceSettings) -> None:
         self.settings = settings
         self.chooser = ThresholdPrior(settings.prior)
         self._stats: torch.Tensor | None = None  # the step's gathered statistic the cached threshold is for
@@ -146,17 +160,18 @@ class ConfidenceLoss:
         p = torch.softmax(logits.detach().float(), dim=-1)[:, 1]
         return torch.stack([p, batch["target"].float()], dim=-1)
 
-    def threshold(self, logits: torch.Tensor, batch: dict, state) -> torch.Tensor:
+    def threshold(self, logits: torch.Tensor, batch: dict, state: TrainState) -> torch.Tensor:
         stats = getattr(state, "batch_stats", None)
         if stats is None:  # called outside the trainer: this batch is the logical batch
             stats = self.batch_statistic(logits, batch)
-        elif stats is self._stats:  # the same step's next micro-batch: same threshold (the rolling prior
-            return self._threshold  # records each step's predictions once)
+        elif stats is self._stats and self._threshold is not None:
+            # the same step's next micro-batch: same threshold (the rolling prior records each step's predictions once)
+            return self._threshold
         thr = self.chooser(stats[:, 0], stats[:, 1])
         self._stats, self._threshold = stats, thr
         return thr
 
-    def __call__(self, logits: torch.Tensor, batch: dict, state) -> torch.Tensor:
+    def __call__(self, logits: torch.Tensor, batch: dict, state: TrainState) -> torch.Tensor:
         c = self.settings
         alpha = alpha_schedule(state.progress, c.alpha_max, c.warmup_frac)
         thr = self.threshold(logits, batch, state).to(logits.device)
@@ -169,17 +184,19 @@ def make_loss(spec: LossSpec) -> LossFn:
     (:class:`~repro.config.ProductSettings`; the student's exponent ramps like the confidence loss's alpha)."""
     if spec.name == "xent":
 
-        def xent(logits, batch, state):
+        def xent(logits: torch.Tensor, batch: dict, state: TrainState) -> torch.Tensor:
             return soft_cross_entropy(logits, batch["target"], batch.get("weight"))
 
         xent.stacks = True  # type: ignore[attr-defined]  # stateless: stacked heads' logits give one loss per head
         return xent
     if spec.name == "confidence":
+        assert spec.confidence is not None  # LossSpec fills in the default settings of the loss it names
         return ConfidenceLoss(spec.confidence)
     if spec.name == "product":
         c = spec.product
+        assert c is not None  # LossSpec fills in the default settings of the loss it names
 
-        def product(logits, batch, state):
+        def product(logits: torch.Tensor, batch: dict, state: TrainState) -> torch.Tensor:
             alpha = alpha_schedule(state.progress, c.alpha_max, c.warmup_frac)
             return product_loss(logits, batch["target"], alpha, batch.get("weight"))
 

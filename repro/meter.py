@@ -12,7 +12,7 @@ __all__ = ["Meter"]
 class Meter:
     """Started when created (resets CUDA's peak-memory counter); :meth:`line` describes the time since."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.t0 = time.perf_counter()
         if torch.cuda.is_available():
             torch.cuda.reset_peak_memory_stats()

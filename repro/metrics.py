@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "CONFIDENCE",
@@ -36,13 +37,13 @@ N_RESAMPLES = 2000  # bootstrap resamples; enough for 2-decimal percentiles
 GAP_TOO_SMALL = "gap too small"
 
 
-def _np(x) -> np.ndarray:
+def _np(x: npt.ArrayLike) -> np.ndarray:
     if hasattr(x, "detach"):  # a torch tensor
         x = x.detach().cpu().double().numpy()
     return np.asarray(x, dtype=float).ravel()
 
 
-def accuracy(prob_pos, labels) -> float:
+def accuracy(prob_pos: npt.ArrayLike, labels: npt.ArrayLike) -> float:
     """Share of examples where ``prob_pos > 0.5`` matches the 0/1 label."""
     p, y = _np(prob_pos), _np(labels)
     if len(y) == 0:
@@ -50,7 +51,7 @@ def accuracy(prob_pos, labels) -> float:
     return float(np.mean((p > 0.5) == (y > 0.5)))
 
 
-def auroc(scores, labels) -> float:
+def auroc(scores: npt.ArrayLike, labels: npt.ArrayLike) -> float:
     """Area under the ROC curve (Mann-Whitney U / (n_pos * n_neg), ties count half); NaN if a class is missing."""
     from scipy import stats  # imported on use: the config imports MIN_GAP and must stay light
 
@@ -85,7 +86,7 @@ def format_mean_std(mean: float, std: float, *, pct: bool = False, digits: int =
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
-def _ratio(weak, student, ceiling, axis=-1):
+def _ratio(weak: np.ndarray, student: np.ndarray, ceiling: np.ndarray, axis: int = -1) -> np.ndarray:
     """PGR of means along ``axis`` without the gap rule (bootstrap resamples; zero gap gives NaN)."""
     w, s, c = (np.mean(a, axis=axis) for a in (weak, student, ceiling))
     gap = c - w
@@ -109,7 +110,7 @@ class PgrSummary:
         return not self.gap >= self.min_gap
 
     def as_dict(self) -> dict:
-        def r(x):
+        def r(x: float | None) -> float | None:
             return None if x is None or np.isnan(x) else round(float(x), 4)
 
         return {

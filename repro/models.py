@@ -19,6 +19,7 @@ import os
 import shutil
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 
@@ -27,9 +28,13 @@ from .cache import build_once, default_root
 from .config import Dtype, LoraSpec, ModelConfig
 from .tasks import packaged_file
 
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
 __all__ = [
     "BASE_FILE",
     "PACKAGED",
+    "HFModel",
     "LinearHead",
     "LoraSpec",
     "ModelConfig",
@@ -46,6 +51,11 @@ __all__ = [
     "torch_dtype",
     "with_lora",
 ]
+
+
+# A transformers model (a PreTrainedModel, or peft's wrapper around one), typed loosely: the Auto classes return
+# untyped objects, and what the harness reads from them (config fields, generate, save_pretrained) is dynamic.
+HFModel = Any
 
 
 # ---- packaged offline models ------------------------------------------------------------------------------
@@ -150,7 +160,7 @@ def _is_causal(path: str, cfg: ModelConfig) -> bool:
     )
 
 
-def load_tokenizer(cfg: ModelConfig, path: str | None = None):
+def load_tokenizer(cfg: ModelConfig, path: str | None = None) -> PreTrainedTokenizerBase:
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(path or resolve(cfg), revision=cfg.revision)
@@ -164,8 +174,8 @@ _FROM_CONFIG = "from-config"
 BASE_FILE = "w2s-base.json"  # in a folder of LoRA adapters (repro.generative): the base model they belong to
 
 
-def _load_kwargs(cfg: ModelConfig, k: int | None, dtype) -> dict:
-    kw = {"revision": cfg.revision}
+def _load_kwargs(cfg: ModelConfig, k: int | None, dtype: torch.dtype | None) -> dict[str, Any]:
+    kw: dict[str, Any] = {"revision": cfg.revision}
     if dtype is not None:
         kw["dtype"] = dtype
     if k is not None:
@@ -173,7 +183,7 @@ def _load_kwargs(cfg: ModelConfig, k: int | None, dtype) -> dict:
     return kw
 
 
-def _causal_lm(path: str, kw: dict):
+def _causal_lm(path: str, kw: dict[str, Any]) -> HFModel:
     """A causal LM from ``path``; a folder of LoRA adapters is loaded onto its recorded base and merged in."""
     from transformers import AutoModelForCausalLM
 
@@ -196,13 +206,18 @@ def _quiet_transformers() -> None:
     hf_logging.disable_progress_bar()
 
 
-def load_backbone(cfg: ModelConfig, path: str | None = None, layers: int | str | None = _FROM_CONFIG, dtype=None):
+def load_backbone(
+    cfg: ModelConfig,
+    path: str | None = None,
+    layers: int | str | None = _FROM_CONFIG,
+    dtype: torch.dtype | None = None,
+) -> HFModel:
     """The model body (no LM head) truncated to ``layers`` blocks (``cfg.layers`` by default; None = all)."""
     from transformers import AutoModel
 
     _quiet_transformers()
     path = path or resolve(cfg)
-    kw = _load_kwargs(cfg, cfg.layers if layers == _FROM_CONFIG else layers, dtype)
+    kw = _load_kwargs(cfg, cfg.layers if layers == _FROM_CONFIG else cast("int | None", layers), dtype)
     if _is_causal(path, cfg):
         lm = _causal_lm(path, kw)
         body = lm.get_decoder() if hasattr(lm, "get_decoder") else lm.base_model
@@ -215,7 +230,7 @@ def load_backbone(cfg: ModelConfig, path: str | None = None, layers: int | str |
     return body
 
 
-def with_lora(model: torch.nn.Module, spec: LoraSpec) -> torch.nn.Module:
+def with_lora(model: HFModel, spec: LoraSpec) -> HFModel:
     """``model`` with trainable LoRA adapters (peft), kept in float32 whatever the frozen base's dtype."""
     from peft import LoraConfig, get_peft_model
 
@@ -231,13 +246,13 @@ def _trained_dtype(cfg: ModelConfig) -> torch.dtype:
     return torch_dtype(cfg.dtype) if cfg.lora is not None else torch.float32
 
 
-def _checkpointing(model, on: bool) -> None:
+def _checkpointing(model: HFModel, on: bool) -> None:
     if on:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.config.use_cache = False
 
 
-def load_causal_lm(cfg: ModelConfig, gradient_checkpointing: bool = False):
+def load_causal_lm(cfg: ModelConfig, gradient_checkpointing: bool = False) -> HFModel:
     """The whole causal LM (LM head included) truncated to ``cfg.layers``, ready to finetune as a language model:
     all weights in float32, or the frozen base in ``cfg.dtype`` with float32 LoRA adapters (``cfg.lora``)."""
     _quiet_transformers()
@@ -266,7 +281,7 @@ def pool(hidden: torch.Tensor, mask: torch.Tensor, how: str) -> torch.Tensor:
 class LinearHead(torch.nn.Module):
     """Logistic head on frozen features, standardised with the training side's mean and std."""
 
-    def __init__(self, dim: int, mean: torch.Tensor | None = None, std: torch.Tensor | None = None):
+    def __init__(self, dim: int, mean: torch.Tensor | None = None, std: torch.Tensor | None = None) -> None:
         super().__init__()
         self.register_buffer("mean", mean.clone() if mean is not None else torch.zeros(dim))
         self.register_buffer("std", std.clone() if std is not None else torch.ones(dim))
@@ -275,7 +290,8 @@ class LinearHead(torch.nn.Module):
         torch.nn.init.zeros_(self.linear.bias)
 
     def forward(self, batch: dict) -> torch.Tensor:
-        return self.linear((batch["x"] - self.mean) / self.std)
+        logits: torch.Tensor = self.linear((batch["x"] - self.mean) / self.std)
+        return logits
 
 
 class StackedHeads(torch.nn.Module):
@@ -284,7 +300,7 @@ class StackedHeads(torch.nn.Module):
     ``(k, batch, 2)``; head ``j`` depends only on its own weights, so with a loss that is a sum of per-head terms
     (and no gradient clipping, which would couple them) each head follows the path it would follow alone."""
 
-    def __init__(self, dim: int, k: int):
+    def __init__(self, dim: int, k: int) -> None:
         super().__init__()
         self.weight = torch.nn.Parameter(torch.zeros(k, 2, dim))
         self.bias = torch.nn.Parameter(torch.zeros(k, 2))
@@ -305,7 +321,7 @@ class TextClassifier(torch.nn.Module):
     pass instead of storing them (about a third more compute, activations of one block instead of all).
     """
 
-    def __init__(self, cfg: ModelConfig, gradient_checkpointing: bool = False):
+    def __init__(self, cfg: ModelConfig, gradient_checkpointing: bool = False) -> None:
         super().__init__()
         self.cfg = cfg
         self.body = load_backbone(cfg, dtype=_trained_dtype(cfg))
@@ -324,7 +340,8 @@ class TextClassifier(torch.nn.Module):
             output_hidden_states=self.cfg.layers == 0,
         )
         h = out.hidden_states[0] if self.cfg.layers == 0 else out.last_hidden_state
-        return self.head(pool(h, batch["attention_mask"], self.cfg.pooling).float())
+        logits: torch.Tensor = self.head(pool(h, batch["attention_mask"], self.cfg.pooling).float())
+        return logits
 
     # What a checkpoint holds (see repro.trainer): the trained weights only. Under LoRA that is the adapters
     # (peft's own state dict, never the frozen base) and the head; the base is reloaded from its source.
@@ -344,6 +361,6 @@ class TextClassifier(torch.nn.Module):
 
         body = {k[len("body.") :]: v for k, v in state.items() if k.startswith("body.")}
         res = set_peft_model_state_dict(self.body, body)
-        if getattr(res, "unexpected_keys", None):
-            raise KeyError(f"checkpoint has unexpected adapter keys: {res.unexpected_keys[:3]}")
+        if unexpected := getattr(res, "unexpected_keys", None):
+            raise KeyError(f"checkpoint has unexpected adapter keys: {unexpected[:3]}")
         self.head.load_state_dict({k[len("head.") :]: v for k, v in state.items() if k.startswith("head.")})

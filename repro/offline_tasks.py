@@ -18,6 +18,7 @@ import csv
 import json
 import random
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -66,7 +67,7 @@ def load_rotten_tomatoes(cfg: TaskConfig) -> Task:
     return _task("rotten_tomatoes", pool)
 
 
-def _bigbench(cfg: TaskConfig, member: str, clean, labels: dict[str, int | None]) -> Task:
+def _bigbench(cfg: TaskConfig, member: str, clean: Callable[[str], str], labels: dict[str, int | None]) -> Task:
     """A BIG-bench multiple-choice task as binary: the best-scored answer mapped by ``labels`` (None: dropped)."""
     path = _source_file(cfg, "bigbench", member)
     try:
@@ -78,7 +79,7 @@ def _bigbench(cfg: TaskConfig, member: str, clean, labels: dict[str, int | None]
         scores = ex.get("target_scores")
         if not isinstance(scores, dict) or not scores:
             raise DataError(f"{path}: examples[{i}]: no target_scores")
-        best = max(scores, key=scores.get)
+        best = max(scores, key=scores.__getitem__)
         if best not in labels:
             raise DataError(f"{path}: examples[{i}]: answer {best!r} is not one of {', '.join(labels)}")
         if labels[best] is not None:

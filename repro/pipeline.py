@@ -18,7 +18,9 @@ see; a student's come from a :class:`repro.tasks.WeakLabelled`, never from ``tas
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 
@@ -84,7 +86,9 @@ class Context:
     """What a recipe works through. ``cfg`` is the one source of the run's settings (task, head, finetuning);
     ``task`` injects an already loaded task (tests) instead of loading ``cfg.task``."""
 
-    def __init__(self, cfg: RecipeConfig, cache: Cache, *, task: Task | None = None, log=print):
+    def __init__(
+        self, cfg: RecipeConfig, cache: Cache, *, task: Task | None = None, log: Callable[[str], None] = print
+    ) -> None:
         self.cfg = cfg
         self.cache = cache
         self.log = log
@@ -156,7 +160,9 @@ class Context:
             return fingerprint("head", feature_key(cfg, tfp), self.cfg.head)
         return fingerprint("finetune", model_identity(cfg), cfg, self.finetune, tfp)
 
-    def learner(self, cfg: ModelConfig, texts: list[str] | None = None, ckpt_dir=None):
+    def learner(
+        self, cfg: ModelConfig, texts: list[str] | None = None, ckpt_dir: Path | None = None
+    ) -> HeadLearner | FinetuneLearner:
         """The learner for a backbone: a head on frozen features, or the finetuned backbone (resumable from
         ``ckpt_dir``)."""
         texts = texts if texts is not None else self.task().texts
@@ -203,7 +209,7 @@ class Context:
         )
         pool_n = len(texts if texts is not None else self.task().texts)
 
-        def compute():
+        def compute() -> dict:
             meter = Meter()
             learner = self.learner(cfg, texts, ckpt_dir=self.cache.checkpoint_dir(key))
             fitted = learner.fit(index, targets, make_loss(loss), val_index, val_targets, seed=seed, weights=weights)

@@ -16,12 +16,18 @@ import io
 import json
 import math
 import platform
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from atomicio import atomic_write
 
 from .metrics import CONFIDENCE, GAP_TOO_SMALL, MIN_GAP, N_RESAMPLES, format_mean_std, mean_std, pgr_summary
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from rich.console import Console
 
 __all__ = [
     "OUTPUT_FILES",
@@ -304,7 +310,7 @@ def _overlap(a: dict, b: dict) -> bool | None:
     """Whether two PGR intervals overlap (None when either has no interval)."""
     if a["gap_too_small"] or b["gap_too_small"] or None in (*a["ci"], *b["ci"]):
         return None
-    return a["ci"][0] <= b["ci"][1] and b["ci"][0] <= a["ci"][1]
+    return bool(a["ci"][0] <= b["ci"][1] and b["ci"][0] <= a["ci"][1])
 
 
 def aggregation_text(doc: dict) -> str:
@@ -350,7 +356,7 @@ def aggregation_text(doc: dict) -> str:
     return "\n\n".join(out)
 
 
-def render_table(doc: dict, console=None) -> None:
+def render_table(doc: dict, console: Console | None = None) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -378,7 +384,7 @@ def _count(n: float) -> str:
     return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M" if n >= 1e6 else f"{n / 1e3:.0f}k"
 
 
-def figure(doc: dict):
+def figure(doc: dict) -> Figure:
     """The matplotlib figure: accuracy against strong-model size along the ladder (if any), and PGR of means
     per method with its bootstrap interval. The caller closes it."""
     import matplotlib
@@ -496,7 +502,7 @@ def _jsonl(rows: list[dict]) -> bytes:
     return "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows).encode()
 
 
-def write_all(doc: dict, out_dir: Path, *, curves: list[dict] = (), weak_labels: list[dict] = ()) -> list[Path]:
+def write_all(doc: dict, out_dir: Path, *, curves: Sequence[dict] = (), weak_labels: Sequence[dict] = ()) -> list[Path]:
     """Write the run's files into ``out_dir`` (each atomically): results.json, results.md, plot.png, and
     curves.jsonl / weak_labels.jsonl when there are rows."""
     out_dir = Path(out_dir)

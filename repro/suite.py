@@ -12,10 +12,15 @@ two-level (tasks, then seeds) bootstrap interval.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .config import RecipeConfig, TaskConfig
 from .metrics import CONFIDENCE, TaskRuns, mean_std, median_pgr, pgr_summary
+
+if TYPE_CHECKING:
+    from .cache import Cache
 
 __all__ = ["INHERITED", "SuiteRun", "run_suite", "suite_tasks", "summarise_suite"]
 
@@ -39,7 +44,7 @@ class SuiteRun:
     missing: dict = field(default_factory=dict)  # task name -> why it could not run (with the fetch command)
 
 
-def run_suite(recipe: str, cfg: RecipeConfig, cache, log=print) -> SuiteRun:
+def run_suite(recipe: str, cfg: RecipeConfig, cache: Cache, log: Callable[[str], None] = print) -> SuiteRun:
     from . import recipes
     from .data_fetch import DataUnavailable
     from .pipeline import Context
@@ -67,7 +72,7 @@ def run_suite(recipe: str, cfg: RecipeConfig, cache, log=print) -> SuiteRun:
     return run
 
 
-def _r(x) -> float | None:
+def _r(x: float | None) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 4)
 
 
@@ -78,7 +83,9 @@ def _stat(values: list[float]) -> dict:
 
 def summarise_suite(run: SuiteRun, *, recipe: str, preset: str, cfg: RecipeConfig) -> dict:
     """The suite's ``results.json`` document (deterministic: rounded floats, no timestamps)."""
-    tasks, per_method, first = [], {}, None
+    tasks: list[dict] = []
+    per_method: dict[str, dict] = {}
+    first = None
     for name, res in run.results.items():
         first = first or res
         methods = {}

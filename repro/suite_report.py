@@ -12,8 +12,17 @@ import io
 import itertools
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from atomicio import atomic_write
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from rich.console import Console
+
+    from .cache import Cache
+    from .config import RecipeConfig
+    from .suite import SuiteRun
 
 __all__ = ["REFERENCES", "fmt_pgr", "plot_ladders", "plot_pgr", "render_markdown", "run_and_write", "write_suite"]
 
@@ -84,7 +93,8 @@ def _median_cell(m: dict) -> str:
 def overlaps(doc: dict) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """Pairs of (non-oracle) methods whose median intervals overlap, and pairs whose intervals are apart."""
     ms = {k: v for k, v in doc["medians"].items() if not v["oracle"] and v["median"] is not None}
-    inside, apart = [], []
+    inside: list[tuple[str, str]] = []
+    apart: list[tuple[str, str]] = []
     for a, b in itertools.combinations(ms, 2):
         (la, ha), (lb, hb) = ms[a]["ci"], ms[b]["ci"]
         (inside if la <= hb and lb <= ha else apart).append((a, b))
@@ -180,7 +190,7 @@ def render_markdown(doc: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def _png(fig) -> bytes:
+def _png(fig: Figure) -> bytes:
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
@@ -275,7 +285,7 @@ def plot_ladders(doc: dict) -> bytes | None:
     return _png(fig)
 
 
-def write_suite(doc: dict, run, out_dir: Path) -> list[Path]:
+def write_suite(doc: dict, run: SuiteRun, out_dir: Path) -> list[Path]:
     """Every file of a finished suite under ``out_dir``; returns the paths written."""
     from . import report
 
@@ -295,7 +305,9 @@ def write_suite(doc: dict, run, out_dir: Path) -> list[Path]:
     return written
 
 
-def run_and_write(recipe: str, cfg, cache, *, preset: str, out: str | None, console, t0: float) -> int:
+def run_and_write(
+    recipe: str, cfg: RecipeConfig, cache: Cache, *, preset: str, out: str | None, console: Console, t0: float
+) -> int:
     """``python -m repro run`` of a suite preset: run every task, write the files (rank 0), print the medians."""
     import time
 

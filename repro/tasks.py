@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,7 +56,7 @@ class Task:
     test_mask: torch.Tensor | None = None  # bool; fixed test examples
     notes: list[str] = field(default_factory=list)  # what the loader had to decide (capped sizes, ...)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not (len(self.texts) == len(self.labels) == len(self.groups)):
             raise ValueError(f"task {self.name}: texts, labels and groups differ in length")
 
@@ -93,7 +94,7 @@ class WeakLabelled:
     index: torch.Tensor
     soft: torch.Tensor
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if len(self.index) != len(self.soft):
             raise ValueError("WeakLabelled: index and soft labels differ in length")
 
@@ -122,7 +123,7 @@ def sample(rows: list, n: int, seed: int) -> list:
     return random.Random(seed).sample(rows, n)
 
 
-def dedupe(rows: list[tuple], key=lambda r: r[0]) -> list[tuple]:
+def dedupe(rows: list[tuple], key: Callable[[tuple], object] = lambda r: r[0]) -> list[tuple]:
     """Rows whose text (``key``) was not seen before: the first occurrence of each text wins."""
     seen: set = set()
     out = []

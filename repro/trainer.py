@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,15 +103,16 @@ init_distributed = dist.init  # joins the torchrun process group (kept here for 
 def trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     """The weights training changes: ``model.trainable_state_dict()`` if defined, else the parameters that
     require grad (buffers and frozen weights are rebuilt by constructing the model again)."""
-    if hasattr(model, "trainable_state_dict"):
-        return model.trainable_state_dict()
+    if (own := getattr(model, "trainable_state_dict", None)) is not None:
+        state: dict[str, torch.Tensor] = own()
+        return state
     names = {n for n, p in model.named_parameters() if p.requires_grad}
     return {k: v for k, v in model.state_dict().items() if k in names}
 
 
 def load_trainable_state(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
-    if hasattr(model, "load_trainable_state_dict"):
-        model.load_trainable_state_dict(state)
+    if (own := getattr(model, "load_trainable_state_dict", None)) is not None:
+        own(state)
         return
     unexpected = model.load_state_dict(state, strict=False).unexpected_keys
     if unexpected:
@@ -145,7 +146,7 @@ def _to(batch: Any, device: torch.device) -> Any:
 
 
 class Trainer:
-    def __init__(self, cfg: TrainerConfig | None = None, device: torch.device | str | None = None):
+    def __init__(self, cfg: TrainerConfig | None = None, device: torch.device | str | None = None) -> None:
         self.cfg = cfg or TrainerConfig()
         rank, world = dist.init()
         self.device = torch.device(device) if device is not None else default_device()
@@ -160,11 +161,11 @@ class Trainer:
 
     # ---- data -------------------------------------------------------------------------------------------
     @staticmethod
-    def _length(data) -> int:
+    def _length(data: Mapping[str, torch.Tensor] | Sequence[Any]) -> int:
         return len(next(iter(data.values()))) if isinstance(data, Mapping) else len(data)
 
     @staticmethod
-    def _gather(data, idx: torch.Tensor, collate) -> Any:
+    def _gather(data: Mapping[str, torch.Tensor] | Sequence[Any], idx: torch.Tensor, collate: Callable | None) -> Any:
         if isinstance(data, Mapping):  # index_select: several times faster than advanced indexing on CPU
             return {k: v.index_select(0, idx) for k, v in data.items()}
         items = [data[int(i)] for i in idx]
@@ -178,7 +179,7 @@ class Trainer:
             return [perm[i : i + bs] for i in range(0, n - bs + 1, bs)]
         return [perm]
 
-    def _autocast(self):
+    def _autocast(self) -> AbstractContextManager[Any]:
         use = self.cfg.bf16 == "on" or (self.cfg.bf16 == "auto" and self.device.type == "cuda")
         if use:
             return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
@@ -206,9 +207,10 @@ class Trainer:
         params = [p for p in model.parameters() if p.requires_grad]
         opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg, total))
-        wrapped = model
+        wrapped: torch.nn.Module = model
+        ddp: torch.nn.parallel.DistributedDataParallel | None = None
         if self.parallel:
-            wrapped = torch.nn.parallel.DistributedDataParallel(
+            wrapped = ddp = torch.nn.parallel.DistributedDataParallel(
                 model, device_ids=[self.device.index] if self.device.type == "cuda" else None
             )
         statistic = getattr(loss_fn, "batch_statistic", None)
@@ -276,6 +278,7 @@ class Trainer:
                 if state.step >= total:
                     break
                 step_seed = seed * 7919 + state.step  # dropout depends only on (seed, step): resumable
+                chunks: Sequence[dict[str, torch.Tensor] | torch.Tensor]
                 if epoch_data is not None:
                     bs = len(gidx)
                     rows = {k: v[bi * bs : (bi + 1) * bs][self.rank :: self.world] for k, v in epoch_data.items()}
@@ -303,7 +306,7 @@ class Trainer:
                 total_loss = 0.0
                 for j, batch in enumerate(micro_batches):
                     sync = j == len(micro_batches) - 1
-                    ctx = wrapped.no_sync() if (self.parallel and not sync) else nullcontext()
+                    ctx = ddp.no_sync() if (ddp is not None and not sync) else nullcontext()
                     with ctx, self._autocast():
                         logits = wrapped(batch)
                         if statistic is not None and state.batch_stats is None:  # one micro-batch per rank
@@ -327,7 +330,7 @@ class Trainer:
                     metrics = {"step": state.step, "train_loss": run_loss / run_steps}
                     run_loss, run_steps = 0.0, 0
                     history.append(metrics)
-                if at_eval:
+                if evaluate is not None and at_mark:  # at_eval, spelled out so the type checker sees evaluate
                     model.eval()
                     with torch.no_grad(), self._autocast():
                         metrics.update(evaluate(model))
@@ -363,7 +366,12 @@ class Trainer:
 
     @torch.no_grad()
     def predict(
-        self, model: torch.nn.Module, data, *, batch_size: int = 256, collate: Callable | None = None
+        self,
+        model: torch.nn.Module,
+        data: Mapping[str, torch.Tensor] | Sequence[Any],
+        *,
+        batch_size: int = 256,
+        collate: Callable | None = None,
     ) -> torch.Tensor:
         """Logits for every example, in order (each rank computes all of them)."""
         model.to(self.device).eval()

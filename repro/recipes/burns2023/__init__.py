@@ -29,6 +29,16 @@ DESCRIPTIONS = {
     "oracle_stop": "naive soft, but selection on ground-truth labels of half B's validation share (oracle)",
 }
 
+# What a run reports when the preset names no methods.
+DEFAULT_METHODS: tuple[Method, ...] = (
+    "naive_hard",
+    "naive_soft",
+    "confidence",
+    "confidence_balanced",
+    "bootstrap",
+    "oracle_stop",
+)
+
 
 class Config(RecipeConfig):
     weak: ModelConfig = Field(default_factory=lambda: ModelConfig(name="minilm-l6", label="MiniLM-L6"))
@@ -40,16 +50,7 @@ class Config(RecipeConfig):
         ],
         description="intermediate students for bootstrapping, smallest first (the strong model ends the chain)",
     )
-    methods: list[Method] = Field(
-        default_factory=lambda: [
-            "naive_hard",
-            "naive_soft",
-            "confidence",
-            "confidence_balanced",
-            "bootstrap",
-            "oracle_stop",
-        ]
-    )
+    methods: list[Method] = Field(default_factory=lambda: list(DEFAULT_METHODS))
     confidence: ConfidenceSettings = Field(default_factory=ConfidenceSettings)
     generative_trainer: TrainerConfig = Field(
         default_factory=lambda: GENERATIVE_TRAINING.model_copy(),

@@ -23,6 +23,9 @@ reported as an oracle ablation only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, Protocol
+
 import torch
 
 from ...cache import fingerprint
@@ -36,8 +39,15 @@ XENT = LossSpec()
 LADDER_NAIVE = "naive_soft (weak labels)"  # the ladder's naive series is the naive_soft student at each rung
 
 
+class NamesWeak(Protocol):
+    """A recipe configuration with a weak model (this recipe's, and those that reuse its weak supervisor)."""
+
+    @property
+    def weak(self) -> ModelConfig: ...
+
+
 # ---- stages ---------------------------------------------------------------------------------------------------
-def train_weak_supervisor(ctx: Context, cfg: Config, s: Splits, seed: int) -> Stage:
+def train_weak_supervisor(ctx: Context, cfg: NamesWeak, s: Splits, seed: int) -> Stage:
     y = ctx.task().labels.float()
     return ctx.train("weak", cfg.weak, s.a_train, y[s.a_train], XENT, s.a_val, y[s.a_val], seed=seed)
 
@@ -133,7 +143,7 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
     train, val = weak_labels(weak, s)
     ceiling = train_ceiling(ctx, cfg.strong, s, seed)
     acc = lambda st: ctx.evaluate(st.prob, s.test)  # noqa: E731
-    out = {
+    out: dict[str, Any] = {
         "weak": acc(weak),
         "ceiling": acc(ceiling),
         "methods": {},
@@ -174,7 +184,7 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
     return out
 
 
-def coinciding(methods: list[str], stage_of: dict[str, str]) -> dict[str, str]:
+def coinciding(methods: Sequence[str], stage_of: dict[str, str]) -> dict[str, str]:
     """Methods whose student is the same training stage as an earlier method's (e.g. ``confidence_balanced``
     when the configured prior is already balanced, or ``bootstrap`` with no intermediate rung): method -> the
     method it repeats. They are reported once."""
@@ -209,7 +219,7 @@ def run(cfg: Config, ctx: Context) -> RunResult:
 
 def collect(cfg: Config, ctx: Context, per_seed: list[dict]) -> RunResult:
     same = coinciding(cfg.methods, per_seed[0]["stage"])  # the same for every seed: it depends on the config only
-    methods = {
+    methods: dict[str, MethodRuns] = {
         m: MethodRuns(
             [r["methods"][m]["acc"] for r in per_seed],
             [r["methods"][m]["auroc"] for r in per_seed],

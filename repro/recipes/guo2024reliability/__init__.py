@@ -72,14 +72,16 @@ class VariationConfig(BaseModel):
         return self
 
 
+# What a run reports when the preset names no methods.
+DEFAULT_METHODS: tuple[Method, ...] = ("naive_soft", "confidence", "naive_votes", "filter", "reweight")
+
+
 class Config(RecipeConfig):
     weak: ModelConfig = Field(default_factory=lambda: ModelConfig(name="minilm-l6", label="MiniLM-L6"))
     strong: ModelConfig = Field(default_factory=lambda: ModelConfig(name="mpnet-base", layers=6, label="MPNet[:6]"))
     variation: VariationConfig = Field(default_factory=VariationConfig)
     reliability: ReliabilityConfig = Field(default_factory=ReliabilityConfig)
-    methods: list[Method] = Field(
-        default_factory=lambda: ["naive_soft", "confidence", "naive_votes", "filter", "reweight"]
-    )
+    methods: list[Method] = Field(default_factory=lambda: list(DEFAULT_METHODS))
     confidence: ConfidenceSettings = Field(default_factory=ConfidenceSettings)
 
     @model_validator(mode="after")

