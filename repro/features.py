@@ -61,12 +61,15 @@ def _count_params(body: HFModel, layers: int | None) -> int:
 
 def _bar_label(name: str, depths: list[int | None]) -> str:
     """The progress bar of one shared pass: the backbone and every depth it serves, never one config's label."""
-    shown = ", ".join("all" if d is None else str(d) for d in depths)
-    return (
-        f"features {Path(name).name or name} (layers {shown})"
-        if len(depths) > 1
-        else f"features {Path(name).name or name}" + ("" if depths[0] is None else f" (layers {depths[0]})")
-    )
+    distinct = list(dict.fromkeys(depths))
+    shown = ", ".join("all" if d is None else str(d) for d in distinct)
+    return f"features {Path(name).name or name}" + ("" if distinct == [None] else f" (layers {shown})")
+
+
+def _log_label(cfgs: list[ModelConfig], depths: list[int | None]) -> str:
+    """The log line of one shared pass: every model it serves, by display name, and the backbone's depths."""
+    served = ", ".join(dict.fromkeys(c.display() for c in cfgs))
+    return f"features {served} [{_bar_label(cfgs[0].name, depths).removeprefix('features ')}]"
 
 
 @torch.inference_mode()
@@ -129,7 +132,7 @@ def _run(
     del body
     if log is not None:
         what = f"{mine_total} texts" + (f" of {len(corpora)} tasks" if len(corpora) > 1 else "")
-        log(f"{label}: {what} on this rank, {meter.line(tokens)}")
+        log(f"{_log_label(cfgs, depths)}: {what} on this rank, {meter.line(tokens)}")
     return results
 
 
