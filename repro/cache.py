@@ -13,8 +13,8 @@ import dataclasses
 import hashlib
 import json
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -72,7 +72,9 @@ def build_once(dest: Path, build: Callable[[Path], None]) -> Path:
     if (dest / ".complete").exists():
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}-"))
+    # A plain mkdir (mode 0o777 minus the umask, like any folder the user creates), not mkdtemp's private 0o700
+    tmp = dest.parent / f".{dest.name}-{secrets.token_hex(8)}"
+    tmp.mkdir()
     try:
         build(tmp)
         (tmp / ".complete").write_text("ok\n")
