@@ -2,6 +2,7 @@
 
 Trains a logistic head with the shared trainer on fixed synthetic data and writes the metrics (rank 0).
 """
+
 import json
 import sys
 
@@ -25,15 +26,27 @@ def main(out: str) -> None:
     head = LinearHead(16)
     data = {"x": x[:192], "target": soft[:192]}
     val = {"x": x[192:]}
-    res = trainer.fit(head, data, make_loss(LossSpec()), seed=3,
-                      evaluate=lambda m: {"score": accuracy(torch.softmax(m(val), -1)[:, 1], y[192:])})
+    res = trainer.fit(
+        head,
+        data,
+        make_loss(LossSpec()),
+        seed=3,
+        evaluate=lambda m: {"score": accuracy(torch.softmax(m(val), -1)[:, 1], y[192:])},
+    )
     p = torch.softmax(trainer.predict(res.model, {"x": x}), -1)[:, 1]
     rank, world = rank_world()
     if rank == 0:
         with open(out, "w") as f:
-            json.dump({"world": world, "steps": res.steps, "acc": accuracy(p[192:], y[192:]),
-                       "history": [h["score"] for h in res.history],
-                       "weight": res.model.linear.weight.flatten().tolist()}, f)
+            json.dump(
+                {
+                    "world": world,
+                    "steps": res.steps,
+                    "acc": accuracy(p[192:], y[192:]),
+                    "history": [h["score"] for h in res.history],
+                    "weight": res.model.linear.weight.flatten().tolist(),
+                },
+                f,
+            )
 
 
 if __name__ == "__main__":

@@ -14,24 +14,37 @@ from repro.config import LossSpec
 from repro.pipeline import stage_key
 
 
-BASE = dict(stage="student", learner="head:abc", task="task:abc", index=torch.arange(10),
-            targets=torch.linspace(0, 1, 10), loss=LossSpec(), val_index=torch.arange(10, 14),
-            val_targets=torch.full((4,), 0.5), seed=0, weights=None, upstream=("weak:abc",))
+BASE = dict(
+    stage="student",
+    learner="head:abc",
+    task="task:abc",
+    index=torch.arange(10),
+    targets=torch.linspace(0, 1, 10),
+    loss=LossSpec(),
+    val_index=torch.arange(10, 14),
+    val_targets=torch.full((4,), 0.5),
+    seed=0,
+    weights=None,
+    upstream=("weak:abc",),
+)
 
 
-@pytest.mark.parametrize("field,other", [
-    ("stage", "ceiling"),
-    ("learner", "head:abd"),
-    ("task", "task:abd"),
-    ("index", torch.arange(1, 11)),
-    ("targets", torch.linspace(0, 1, 10) + 1e-6),
-    ("loss", LossSpec(name="confidence")),
-    ("val_index", torch.arange(11, 15)),
-    ("val_targets", torch.full((4,), 0.25)),
-    ("seed", 1),
-    ("weights", torch.ones(10)),
-    ("upstream", ("weak:abd",)),
-])
+@pytest.mark.parametrize(
+    "field,other",
+    [
+        ("stage", "ceiling"),
+        ("learner", "head:abd"),
+        ("task", "task:abd"),
+        ("index", torch.arange(1, 11)),
+        ("targets", torch.linspace(0, 1, 10) + 1e-6),
+        ("loss", LossSpec(name="confidence")),
+        ("val_index", torch.arange(11, 15)),
+        ("val_targets", torch.full((4,), 0.25)),
+        ("seed", 1),
+        ("weights", torch.ones(10)),
+        ("upstream", ("weak:abd",)),
+    ],
+)
 def test_stage_key_changes_when_any_input_changes(field, other):
     assert stage_key(**BASE) == stage_key(**dict(BASE, targets=torch.linspace(0, 1, 10)))  # content, not identity
     assert stage_key(**dict(BASE, **{field: other})) != stage_key(**BASE)
@@ -56,6 +69,7 @@ def test_stage_cache_computes_once_and_writes_atomically(tmp_path):
 
     def boom():
         raise KeyboardInterrupt  # a run killed inside a stage leaves no entry behind
+
     with pytest.raises(KeyboardInterrupt):
         cache.stage("weak", "k2", boom)
     assert not cache.has("weak", "k2")
@@ -118,6 +132,7 @@ def test_misspelled_key_reports_file_line_and_key(tmp_path):
 
 def test_cli_reports_config_error_as_one_line(tmp_path, capsys):
     from repro.__main__ import main
+
     bad = tmp_path / "x.yaml"
     bad.write_text("seedz: 3\n")
     assert main(["run", "burns2023", "--preset", str(bad)]) == 2
@@ -128,10 +143,13 @@ def test_cli_reports_config_error_as_one_line(tmp_path, capsys):
 
 def test_override_errors_name_the_command_line_and_every_error_is_reported(capsys):
     from repro.__main__ import main
+
     assert main(["run", "burns2023", "--set", "task.n_exampels=600", "--seeds", "0"]) == 2
     lines = capsys.readouterr().err.splitlines()
-    assert lines == ["error: command line (--set task.n_exampels=600): task.n_exampels: Extra inputs are not permitted",
-                     "error: command line (--seeds 0): seeds: Input should be greater than or equal to 1"]
+    assert lines == [
+        "error: command line (--set task.n_exampels=600): task.n_exampels: Extra inputs are not permitted",
+        "error: command line (--seeds 0): seeds: Input should be greater than or equal to 1",
+    ]
 
 
 def test_preset_errors_still_name_file_and_line_beside_override_errors(tmp_path):
@@ -142,22 +160,26 @@ def test_preset_errors_still_name_file_and_line_beside_override_errors(tmp_path)
         load_config(mod.Config, bad, {"task.n_examples": 3})
     assert e.value.problems == [
         "command line (--set task.n_examples=3): task.n_examples: Input should be greater than or equal to 12",
-        f"{bad}:3: confidence.prior: Input should be 'balanced', 'weak_mean' or 'rolling_median'"]
+        f"{bad}:3: confidence.prior: Input should be 'balanced', 'weak_mean' or 'rolling_median'",
+    ]
 
 
 def test_config_errors_are_reported_before_torch_is_imported():
     """Argument and configuration errors come back fast: nothing on that path imports torch."""
-    code = ("import sys\nfrom repro.__main__ import main\n"
-            "assert main(['run', 'burns2023', '--set', 'seedz=1']) == 2\n"
-            "assert main(['run', 'lang2025debate', '--preset', 'nope']) == 2\n"
-            "assert main(['run', 'guo2024reliability', '--finetune']) == 2\n"
-            "assert 'torch' not in sys.modules, 'torch was imported'\n")
+    code = (
+        "import sys\nfrom repro.__main__ import main\n"
+        "assert main(['run', 'burns2023', '--set', 'seedz=1']) == 2\n"
+        "assert main(['run', 'lang2025debate', '--preset', 'nope']) == 2\n"
+        "assert main(['run', 'guo2024reliability', '--finetune']) == 2\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
 
 
 def test_list_prints_whole_recipe_ids_when_not_a_terminal(capsys):
     from repro.__main__ import main
+
     assert main(["list"]) == 0
     rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
     assert rows[0] == ["recipe", "paper", "presets", "title"]
@@ -170,7 +192,9 @@ def test_partial_trainer_override_keeps_the_learners_defaults():
     from repro.config import FINETUNE_TRAINING, HEAD_TRAINING, load_config
     from repro.recipes import preset_path
     from repro.recipes.burns2023 import Config
-    cfg = load_config(Config, preset_path("burns2023", "default"),
-                      {"finetune_trainer.batch_size": 8, "head.trainer.epochs": 7})
+
+    cfg = load_config(
+        Config, preset_path("burns2023", "default"), {"finetune_trainer.batch_size": 8, "head.trainer.epochs": 7}
+    )
     assert cfg.finetune_trainer == FINETUNE_TRAINING.model_copy(update={"batch_size": 8})
     assert cfg.head.trainer == HEAD_TRAINING.model_copy(update={"epochs": 7})

@@ -1,5 +1,6 @@
 """Finetuning at real scale, on tiny local models (no hub): precision of the trained weights, what a
 checkpoint holds and when it is deleted, ``--no-cache``, and placement under a process group."""
+
 from __future__ import annotations
 
 import os
@@ -40,8 +41,9 @@ def test_bf16_saved_model_is_finetuned_with_float32_master_weights(tiny_gpt2):
     model = TextClassifier(cfg)
     assert all(p.dtype == torch.float32 for p in model.parameters() if p.requires_grad)
     before = _mlp_weights(model)
-    learner = FinetuneLearner(cfg, TEXTS, TrainerConfig(lr=1e-5, epochs=1, batch_size=8, max_steps=6,
-                                                        warmup_frac=0.0, progress=False))
+    learner = FinetuneLearner(
+        cfg, TEXTS, TrainerConfig(lr=1e-5, epochs=1, batch_size=8, max_steps=6, warmup_frac=0.0, progress=False)
+    )
     enc = learner._collate(learner._rows(torch.arange(48), LABELS))
     data = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"], "target": enc["target"]}
     res = Trainer(learner.trainer.cfg, device="cpu").fit(model, data, make_loss(LossSpec()), seed=0)
@@ -53,10 +55,15 @@ def test_bf16_saved_model_is_finetuned_with_float32_master_weights(tiny_gpt2):
 def test_lora_checkpoint_holds_adapters_and_optimiser_only(tiny_gpt2, tmp_path):
     lora = LoraSpec(r=2, alpha=4, dropout=0.0, target_modules=["c_attn"])
     cfg = ModelConfig(name=tiny_gpt2, kind="causal", pooling="last", dtype="bfloat16", max_length=16, lora=lora)
-    learner = FinetuneLearner(cfg, TEXTS, TrainerConfig(lr=1e-3, epochs=2, batch_size=8, eval_every=2,
-                                                        progress=False), ckpt_dir=tmp_path / "ckpt")
-    fitted = learner.fit(torch.arange(40), LABELS[:40], make_loss(LossSpec()), torch.arange(40, 48), LABELS[40:],
-                         seed=0)
+    learner = FinetuneLearner(
+        cfg,
+        TEXTS,
+        TrainerConfig(lr=1e-3, epochs=2, batch_size=8, eval_every=2, progress=False),
+        ckpt_dir=tmp_path / "ckpt",
+    )
+    fitted = learner.fit(
+        torch.arange(40), LABELS[:40], make_loss(LossSpec()), torch.arange(40, 48), LABELS[40:], seed=0
+    )
     model = TextClassifier(cfg)
     trained = sum(v.numel() * 4 for v in trainable_state(model).values())  # adapters + head, float32
     base = sum(p.numel() * p.element_size() for p in model.body.parameters())
@@ -72,8 +79,10 @@ def test_lora_checkpoint_holds_adapters_and_optimiser_only(tiny_gpt2, tmp_path):
 
 def _context(tiny_gpt2: str, cache: Cache):
     from repro.pipeline import Context
-    cfg = RecipeConfig(finetune=True, finetune_trainer=TrainerConfig(lr=1e-3, epochs=1, batch_size=8, eval_every=2,
-                                                                     progress=False))
+
+    cfg = RecipeConfig(
+        finetune=True, finetune_trainer=TrainerConfig(lr=1e-3, epochs=1, batch_size=8, eval_every=2, progress=False)
+    )
     task = Task("tiny", TEXTS, LABELS.long(), [str(i) for i in range(48)])
     logs: list[str] = []
     return Context(cfg, cache, task=task, log=logs.append), logs
@@ -81,19 +90,22 @@ def _context(tiny_gpt2: str, cache: Cache):
 
 def _train(ctx, tiny_gpt2):
     model = ModelConfig(name=tiny_gpt2, kind="causal", pooling="last", dtype="float32", max_length=16)
-    return ctx.train("weak", model, torch.arange(32), LABELS[:32], LossSpec(), torch.arange(32, 40), LABELS[32:40],
-                     seed=0)
+    return ctx.train(
+        "weak", model, torch.arange(32), LABELS[:32], LossSpec(), torch.arange(32, 40), LABELS[32:40], seed=0
+    )
 
 
 def test_no_cache_retrains_every_stage(tiny_gpt2, tmp_path, monkeypatch):
     """--no-cache must not resume a finished stage from a checkpoint and report 0 steps as computed."""
     import repro.losses as losses
+
     calls = {"n": 0}
     original = losses.soft_cross_entropy
 
     def counting(*a, **kw):
         calls["n"] += 1
         return original(*a, **kw)
+
     monkeypatch.setattr(losses, "soft_cross_entropy", counting)
     for attempt in range(2):
         calls["n"] = 0
@@ -114,6 +126,7 @@ def test_cpu_head_under_nccl_group_is_not_wrapped_in_ddp(monkeypatch):
     """NCCL cannot reduce CPU tensors ("no backend for device cpu"): a frozen-feature head trains whole on each
     rank instead (same result everywhere)."""
     from repro import dist
+
     monkeypatch.setattr(dist, "rank_world", lambda: (1, 2))
     monkeypatch.setattr(dist, "init", lambda: (1, 2))
     monkeypatch.setattr(dist, "backend", lambda: "nccl")
@@ -145,6 +158,7 @@ def test_gradient_checkpointing_flag_recomputes_and_gives_the_same_gradients(tin
 def _extract_on_rank(rank: int, world: int, init_file: str, model: str, root: str) -> None:
     import repro.cache as cache_mod
     import repro.features as features
+
     torch.set_num_threads(1)
     torch.distributed.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
     embedded, writes = [], []
@@ -153,6 +167,7 @@ def _extract_on_rank(rank: int, world: int, init_file: str, model: str, root: st
     def counting_tokenizer(*a, **kw):
         tok = tokenizer(*a, **kw)
         return lambda texts, **k: (embedded.extend(texts), tok(texts, **k))[1]
+
     features.load_tokenizer = counting_tokenizer
     opener = cache_mod.atomic_open
     cache_mod.atomic_open = lambda *a, **k: (writes.append(str(a[0])), opener(*a, **k))[1]
@@ -168,6 +183,7 @@ def _extract_on_rank(rank: int, world: int, init_file: str, model: str, root: st
 def test_feature_extraction_is_split_over_ranks_and_written_once(tiny_gpt2, tmp_path):
     import torch.multiprocessing as mp
     from repro.features import extract
+
     cfg = ModelConfig(name=tiny_gpt2, kind="causal", pooling="last", dtype="float32", max_length=16, batch_size=4)
     one = extract([cfg], TEXTS, Cache(tmp_path / "single"))[0]["x"]
     mp.spawn(_extract_on_rank, args=(2, str(tmp_path / "init"), tiny_gpt2, str(tmp_path)), nprocs=2)

@@ -2,6 +2,7 @@
 language-modelling objective lowers held-out loss, full finetunes save the model and LoRA finetunes only their
 adapters, the result is cached and reused, ``--no-cache`` retrains, and the recipe gives it only training
 texts of the split, never a test text."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -55,8 +56,14 @@ def test_full_generative_finetune_lowers_lm_loss_and_loads_as_a_backbone(tiny, t
 
 
 def test_lora_generative_finetune_keeps_only_adapters_and_merges_them_on_load(tiny, tmp_path):
-    base = ModelConfig(name=str(tiny["qwen2"]), kind="causal", pooling="last", max_length=32, dtype="float32",
-                       lora=LoraSpec(r=4, alpha=8, dropout=0.0))
+    base = ModelConfig(
+        name=str(tiny["qwen2"]),
+        kind="causal",
+        pooling="last",
+        max_length=32,
+        dtype="float32",
+        lora=LoraSpec(r=4, alpha=8, dropout=0.0),
+    )
     gft = generative_finetune(base, _texts(), TRAINER, Cache(tmp_path / "cache"), log=lambda *_: None)
     folder = Path(gft.name)
     assert (folder / BASE_FILE).exists() and (folder / "adapter_model.safetensors").exists()
@@ -71,6 +78,7 @@ def test_lora_generative_finetune_keeps_only_adapters_and_merges_them_on_load(ti
 
 def test_no_cache_retrains(tiny, tmp_path, monkeypatch):
     import repro.generative as g
+
     base = ModelConfig(name=str(tiny["gpt2"]), kind="causal", pooling="last", max_length=32)
     calls = []
     real = g._train
@@ -86,13 +94,16 @@ def test_gft_learns_only_training_texts_of_the_split_and_uses_its_own_ceiling(ti
     from repro import recipes
     from repro.config import load_config
     from repro.pipeline import Context
+
     preset = tmp_path / "p.yaml"
     model = f"{{name: {tiny['gpt2']}, kind: causal, pooling: last, max_length: 32}}"
-    preset.write_text(f"task: {{name: sciq, path: {tiny['sciq']}, n_examples: 64, n_test: 16}}\nseeds: 1\n"
-                      f"finetune: true\nweak: {model}\nstrong: {model}\nladder: []\n"
-                      "methods: [naive_soft, gft]\n"
-                      "finetune_trainer: {batch_size: 8, epochs: 1, evals: 2, progress: false}\n"
-                      "generative_trainer: {batch_size: 8, epochs: 1, progress: false}\n")
+    preset.write_text(
+        f"task: {{name: sciq, path: {tiny['sciq']}, n_examples: 64, n_test: 16}}\nseeds: 1\n"
+        f"finetune: true\nweak: {model}\nstrong: {model}\nladder: []\n"
+        "methods: [naive_soft, gft]\n"
+        "finetune_trainer: {batch_size: 8, epochs: 1, evals: 2, progress: false}\n"
+        "generative_trainer: {batch_size: 8, epochs: 1, progress: false}\n"
+    )
     cfg = load_config(recipes.load("burns2023").Config, preset)
     ctx = Context(cfg, Cache(tmp_path / "cache"), log=lambda *_: None)
     seen = []
@@ -101,6 +112,7 @@ def test_gft_learns_only_training_texts_of_the_split_and_uses_its_own_ceiling(ti
     def spy(self, m, index, trainer):
         seen.append(index.clone())
         return real(self, m, index, trainer)
+
     monkeypatch.setattr(Context, "generative_finetune", spy)
     res = recipes.method("burns2023").run(cfg, ctx)
     s = ctx.splits(0)
@@ -114,6 +126,7 @@ def test_gft_learns_only_training_texts_of_the_split_and_uses_its_own_ceiling(ti
 def test_gft_with_an_encoder_strong_model_is_a_one_line_config_error(tmp_path):
     from repro import recipes
     from repro.config import ConfigError, load_config
+
     preset = tmp_path / "p.yaml"
     preset.write_text("methods: [naive_soft, gft]\n")
     with pytest.raises(ConfigError) as e:

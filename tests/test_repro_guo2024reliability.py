@@ -1,4 +1,5 @@
 """guo2024reliability: variations, the no-leakage rule, sharing with burns2023, and a real end-to-end CLI run."""
+
 import json
 
 import pytest
@@ -17,8 +18,10 @@ from repro.tasks import Task, TaskConfig
 from repro.trainer import TrainerConfig
 from repro.recipes.guo2024reliability.variations import bootstrap_index, feature_dropout, variant_probs, word_dropout
 
-FAST_HEAD = HeadConfig(l2_grid=[0.1], trainer=TrainerConfig(lr=0.05, epochs=8, batch_size=32, warmup_frac=0.0,
-                                                            patience=3, max_grad_norm=None))
+FAST_HEAD = HeadConfig(
+    l2_grid=[0.1],
+    trainer=TrainerConfig(lr=0.05, epochs=8, batch_size=32, warmup_frac=0.0, patience=3, max_grad_norm=None),
+)
 
 
 # ---- variations ---------------------------------------------------------------------------------------------
@@ -64,8 +67,9 @@ def test_variant_probs_kinds():
     assert torch.allclose(same[:, 0], same[:, 2])
     drop = variant_probs(*args, VariationConfig(kind="feature_dropout", k=3, p=0.3), FAST_HEAD, xent, seed=0)
     assert not torch.allclose(drop[:, 0], drop[:, 2])
-    assert torch.equal(drop, variant_probs(*args, VariationConfig(kind="feature_dropout", k=3, p=0.3), FAST_HEAD,
-                                           xent, seed=0))  # a pure function of the seed
+    assert torch.equal(
+        drop, variant_probs(*args, VariationConfig(kind="feature_dropout", k=3, p=0.3), FAST_HEAD, xent, seed=0)
+    )  # a pure function of the seed
     # variations answer like the weak model: well above chance on the query
     acc = ((boot > 0.5).long() == y[q].view(-1, 1)).float().mean().item()
     assert acc > 0.65
@@ -91,9 +95,18 @@ def _record(ctx):
     orig = ctx.train
 
     def spy(stage, model, index, targets, loss, val_index, val_targets, **kw):
-        calls.append({"stage": stage, "index": index.clone(), "targets": targets.clone(), "val_index": val_index.clone(),
-                      "val_targets": val_targets.clone(), "weights": kw.get("weights")})
+        calls.append(
+            {
+                "stage": stage,
+                "index": index.clone(),
+                "targets": targets.clone(),
+                "val_index": val_index.clone(),
+                "val_targets": val_targets.clone(),
+                "weights": kw.get("weights"),
+            }
+        )
         return orig(stage, model, index, targets, loss, val_index, val_targets, **kw)
+
     ctx.train = spy
     return calls
 
@@ -148,8 +161,11 @@ def test_filter_and_reweight_data(tmp_path):
     assert torch.equal(kept.index, s.b_train[ent <= threshold + 1e-9])
     zero = ent[r["keep"][:n]] == 0
     assert set(kept.soft[zero].tolist()) <= {0.0, 1.0}  # unanimous examples: hard votes (the paper's answers)
-    strict = guo.student_data(_cfg(reliability=ReliabilityConfig(quantile=0.0)), guo.reliability(
-        _cfg(reliability=ReliabilityConfig(quantile=0.0)), variants), train)["filter"][0]
+    strict = guo.student_data(
+        _cfg(reliability=ReliabilityConfig(quantile=0.0)),
+        guo.reliability(_cfg(reliability=ReliabilityConfig(quantile=0.0)), variants),
+        train,
+    )["filter"][0]
     assert 0 < len(strict.index) < n and torch.equal(strict.index, s.b_train[ent == r["entropy"].min()])
     rw, w = data["reweight"]
     unanimous = ent == 0
@@ -164,11 +180,14 @@ def test_filter_and_reweight_data(tmp_path):
 def test_shares_burns2023_stages(tmp_path):
     """Same weak model, ceiling and naive/confidence students as burns2023: same cache keys, same numbers."""
     from repro.recipes.burns2023 import recipe as burns2023
+
     xw, y = _synthetic(n=300, d=12, seed=3, signal=0.8)
     ctx = _ctx(tmp_path, y, xw, xw)
     g = guo.run_seed(ctx, _cfg(methods=["naive_soft", "confidence"]), 0)
     hits_before = len(ctx.cache.hits)
-    b = burns2023.run_seed(ctx, burns2023.Config(seeds=1, head=FAST_HEAD, ladder=[], methods=["naive_soft", "confidence"]), 0)
+    b = burns2023.run_seed(
+        ctx, burns2023.Config(seeds=1, head=FAST_HEAD, ladder=[], methods=["naive_soft", "confidence"]), 0
+    )
     assert len(ctx.cache.hits) - hits_before == 4  # weak, ceiling and both students reused
     assert g["weak"] == b["weak"] and g["ceiling"] == b["ceiling"]
     assert g["methods"] == b["methods"]
@@ -189,6 +208,7 @@ def test_preset_loads_and_rejects_typos_and_finetune(tmp_path):
 def test_default_preset_matches_burns2023_default():
     """Comparability: same task, seeds, models, heads and confidence loss as burns2023's default preset."""
     from repro.recipes.burns2023 import recipe as burns2023
+
     g = load_config(guo.Config, preset_path("guo2024reliability", "default"))
     b = load_config(burns2023.Config, preset_path("burns2023", "default"))
     for field in ("task", "seeds", "weak", "strong", "head", "finetune", "confidence"):
@@ -200,9 +220,25 @@ def test_default_preset_matches_burns2023_default():
 def test_cli_end_to_end_and_resume(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     from repro.__main__ import main
-    args = ["run", "guo2024reliability", "--seeds", "1", "--cache-dir", str(tmp_path / "cache"), "--threads", "2",
-            "--set", "task.n_examples=600", "--set", "strong={name: minilm-l6, layers: 3, label: small}",
-            "--set", "variation.k=3", "--set", "head.l2_grid=[0.1]"]
+
+    args = [
+        "run",
+        "guo2024reliability",
+        "--seeds",
+        "1",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--threads",
+        "2",
+        "--set",
+        "task.n_examples=600",
+        "--set",
+        "strong={name: minilm-l6, layers: 3, label: small}",
+        "--set",
+        "variation.k=3",
+        "--set",
+        "head.l2_grid=[0.1]",
+    ]
     assert main([*args, "--out", str(tmp_path / "r1")]) == 0
     doc = json.loads((tmp_path / "r1" / "results.json").read_text())
     assert sorted(doc["methods"]) == sorted(["naive_soft", "confidence", "naive_votes", "filter", "reweight"])

@@ -2,6 +2,7 @@
 variations) end to end through the CLI, with a tiny local Qwen2 (hidden 32, 2 layers, saved with save_pretrained)
 and a word-level tokenizer built offline, on small local JSONL data in SciQ's format; plus the input-side stage on
 a synthetic task."""
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,19 @@ def _sciq(path, n_train=90, n_test=40):
     for split, n, off in (("train", n_train, 0), ("test", n_test, 10_000)):
         with open(path / f"{split}.jsonl", "w") as f:
             for i in range(n):
-                f.write(json.dumps({"question": f"what matters in case {off + i} here",
-                                    "correct_answer": rng.choice(GOOD), "distractor1": rng.choice(BAD), "distractor2": rng.choice(BAD),
-                                    "distractor3": rng.choice(BAD), "support": ""}) + "\n")
+                f.write(
+                    json.dumps(
+                        {
+                            "question": f"what matters in case {off + i} here",
+                            "correct_answer": rng.choice(GOOD),
+                            "distractor1": rng.choice(BAD),
+                            "distractor2": rng.choice(BAD),
+                            "distractor3": rng.choice(BAD),
+                            "support": "",
+                        }
+                    )
+                    + "\n"
+                )
 
 
 def _tiny_qwen(path, corpus: list[str]):
@@ -44,6 +55,7 @@ def test_lm_preset_end_to_end_with_a_tiny_local_model(tmp_path, monkeypatch):
     from repro.__main__ import main
     from repro.config import load_config
     from repro.recipes import preset_path
+
     preset = load_config(guo.Config, preset_path("guo2024reliability", "lm"))
     data = tmp_path / "sciq"
     _sciq(data)
@@ -51,10 +63,32 @@ def test_lm_preset_end_to_end_with_a_tiny_local_model(tmp_path, monkeypatch):
     corpus = [" ".join(str(v) for v in r.values()) for r in rows] + preset.variation.prompts + ["Q A"]
     model = tmp_path / "tiny-qwen2"
     _tiny_qwen(model, corpus)
-    args = ["run", "guo2024reliability", "--preset", "lm", "--seeds", "1", "--cache-dir", str(tmp_path / "cache"),
-            "--threads", "1", "--set", f"task.path={data}", "--set", "task.n_examples=120", "--set", "task.n_test=40",
-            "--set", f"weak.name={model}", "--set", f"strong.name={model}", "--set", "finetune_trainer.batch_size=8",
-            "--set", "finetune_trainer.progress=false"]
+    args = [
+        "run",
+        "guo2024reliability",
+        "--preset",
+        "lm",
+        "--seeds",
+        "1",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--threads",
+        "1",
+        "--set",
+        f"task.path={data}",
+        "--set",
+        "task.n_examples=120",
+        "--set",
+        "task.n_test=40",
+        "--set",
+        f"weak.name={model}",
+        "--set",
+        f"strong.name={model}",
+        "--set",
+        "finetune_trainer.batch_size=8",
+        "--set",
+        "finetune_trainer.progress=false",
+    ]
     assert main([*args, "--out", str(tmp_path / "r1")]) == 0
     doc = json.loads((tmp_path / "r1" / "results.json").read_text())
     assert doc["config"]["finetune"] is True and doc["config"]["variation"]["kind"] == "prompts"
@@ -77,16 +111,42 @@ def test_lm_preset_with_bootstrap_weak_finetunes(tmp_path, monkeypatch):
     """Model-side variations at LM scale: k weak finetunes on bootstrap resamples of half A answer half B."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     from repro.__main__ import main
+
     data = tmp_path / "sciq"
     _sciq(data)
     rows = [json.loads(x) for f in ("train", "test") for x in (data / f"{f}.jsonl").read_text().splitlines()]
     model = tmp_path / "tiny-qwen2"
     _tiny_qwen(model, [" ".join(str(v) for v in r.values()) for r in rows] + ["Q A"])
-    args = ["run", "guo2024reliability", "--preset", "lm", "--seeds", "1", "--cache-dir", str(tmp_path / "cache"),
-            "--threads", "1", "--set", f"task.path={data}", "--set", "task.n_examples=120", "--set", "task.n_test=40",
-            "--set", f"weak.name={model}", "--set", f"strong.name={model}", "--set", "finetune_trainer.batch_size=8",
-            "--set", "finetune_trainer.progress=false", "--set", "variation={kind: bootstrap, k: 3}",
-            "--out", str(tmp_path / "r")]
+    args = [
+        "run",
+        "guo2024reliability",
+        "--preset",
+        "lm",
+        "--seeds",
+        "1",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--threads",
+        "1",
+        "--set",
+        f"task.path={data}",
+        "--set",
+        "task.n_examples=120",
+        "--set",
+        "task.n_test=40",
+        "--set",
+        f"weak.name={model}",
+        "--set",
+        f"strong.name={model}",
+        "--set",
+        "finetune_trainer.batch_size=8",
+        "--set",
+        "finetune_trainer.progress=false",
+        "--set",
+        "variation={kind: bootstrap, k: 3}",
+        "--out",
+        str(tmp_path / "r"),
+    ]
     assert main(args) == 0
     doc = json.loads((tmp_path / "r" / "results.json").read_text())
     assert doc["config"]["variation"]["kind"] == "bootstrap" and doc["config"]["finetune"] is True
@@ -110,6 +170,7 @@ def _features(base: torch.Tensor):
                 rows.append(base[i] + 0.7 * shift * torch.sin(torch.arange(base.shape[1]) + i))
             out.append({"x": torch.stack(rows), "params": 1})
         return out
+
     return feats
 
 
@@ -117,8 +178,13 @@ def _ctx(tmp_path, labels, x):
     n = len(labels)
     task = Task("synthetic", [f"text {i}" for i in range(n)], labels.clone(), [f"g{i // 2}" for i in range(n)])
     from tests.test_repro_guo2024reliability import FAST_HEAD
-    cfg = guo.Config(seeds=1, head=FAST_HEAD, task=TaskConfig(n_examples=n),
-                     variation=VariationConfig(kind="prompts", k=3, prompts=PROMPTS))
+
+    cfg = guo.Config(
+        seeds=1,
+        head=FAST_HEAD,
+        task=TaskConfig(n_examples=n),
+        variation=VariationConfig(kind="prompts", k=3, prompts=PROMPTS),
+    )
     ctx = Context(cfg, Cache(tmp_path), task=task, log=lambda m: None)
     ctx.features = _features(x)
     return cfg, ctx
@@ -153,6 +219,7 @@ def test_input_side_weak_answers_every_prompt_and_never_sees_half_b(tmp_path):
     def spy(stage, model, index, targets, loss, val_index, val_targets, **kw):
         calls.append((stage, index.clone(), targets.clone(), val_targets.clone(), kw.get("texts"), kw.get("weights")))
         return orig(stage, model, index, targets, loss, val_index, val_targets, **kw)
+
     ctx.train = spy
     out = guo.run_seed(ctx, cfg, 0)
     (weak,) = [c for c in calls if c[0] == "weak"]
@@ -174,6 +241,7 @@ def test_input_side_weak_answers_every_prompt_and_never_sees_half_b(tmp_path):
     def spy2(stage, model, index, targets, loss, val_index, val_targets, **kw):
         calls2.append((stage, index.clone(), targets.clone(), val_targets.clone(), kw.get("texts"), kw.get("weights")))
         return orig2(stage, model, index, targets, loss, val_index, val_targets, **kw)
+
     ctx2.train = spy2
     guo.run_seed(ctx2, cfg2, 0)
     st, st2 = [c for c in calls if c[0] == "student"], [c for c in calls2 if c[0] == "student"]

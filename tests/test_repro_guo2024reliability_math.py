@@ -1,12 +1,19 @@
 """Entropy, quantile filtering and softmax-over-frequency weights against hand-computed values."""
+
 import math
 
 import pytest
 import torch
 
 from repro.losses import soft_cross_entropy
-from repro.recipes.guo2024reliability.reliability import (answer_counts, answer_entropy, answer_scores, collapse_rows, label_score,
-                               quantile_keep)
+from repro.recipes.guo2024reliability.reliability import (
+    answer_counts,
+    answer_entropy,
+    answer_scores,
+    collapse_rows,
+    label_score,
+    quantile_keep,
+)
 
 
 def test_entropy_hand_values():

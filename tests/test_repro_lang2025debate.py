@@ -4,6 +4,7 @@
 Everything is created in tmp_path (a word-level tokenizer, a 1-layer Llama, a 1-layer BERT, a bz2 CSV in the
 Rotten Tomatoes format); nothing touches the hub.
 """
+
 from __future__ import annotations
 
 import bz2
@@ -23,25 +24,38 @@ from repro.recipes.lang2025debate.debate import Generator, assign_stance, genera
 
 POS = "good great fun moving smart".split()
 NEG = "bad awful dull boring flat".split()
-WORDS = POS + NEG + ("movie film the a is this review claim fresh positive correct wrong argue that your opponent "
-                     "says and attack their argument you said replied rebut them debater").split()
+WORDS = (
+    POS
+    + NEG
+    + (
+        "movie film the a is this review claim fresh positive correct wrong argue that your opponent "
+        "says and attack their argument you said replied rebut them debater"
+    ).split()
+)
 
 
 def _tokenizer():
-    return word_tokenizer(sorted(set(WORDS)), specials=SPECIALS, split="WhitespaceSplit", wordpiece_decoder=True,
-                          roles={"pad_token": "[PAD]", "unk_token": "[UNK]", "eos_token": "[EOS]"})
+    return word_tokenizer(
+        sorted(set(WORDS)),
+        specials=SPECIALS,
+        split="WhitespaceSplit",
+        wordpiece_decoder=True,
+        roles={"pad_token": "[PAD]", "unk_token": "[UNK]", "eos_token": "[EOS]"},
+    )
 
 
 @pytest.fixture(scope="module")
 def tiny_lm(tmp_path_factory):
-    return str(tiny_model(tmp_path_factory.mktemp("tiny-llama"), "llama", _tokenizer(), hidden=16, layers=1,
-                          positions=512))
+    return str(
+        tiny_model(tmp_path_factory.mktemp("tiny-llama"), "llama", _tokenizer(), hidden=16, layers=1, positions=512)
+    )
 
 
 @pytest.fixture(scope="module")
 def tiny_encoder(tmp_path_factory):
-    return str(tiny_model(tmp_path_factory.mktemp("tiny-bert"), "bert", _tokenizer(), hidden=16, layers=1,
-                          positions=512))
+    return str(
+        tiny_model(tmp_path_factory.mktemp("tiny-bert"), "bert", _tokenizer(), hidden=16, layers=1, positions=512)
+    )
 
 
 def _cfg(lm: str, **gen) -> DebateConfig:
@@ -80,12 +94,13 @@ def test_three_turns_follow_the_protocol(tiny_lm, tmp_path):
     def factory(c, root):
         made.append(Recording(c, root))
         return made[-1]
+
     trs = generate_transcripts(cfg, keys, texts, 0, Cache(tmp_path / "c"), generator_factory=factory)
     calls = made[0].calls
     assert len(calls) == 6  # 2 chunks x 3 turns, in order
     pro, con = cfg.templates.positions
     for c in range(2):
-        t1, t2, t3 = calls[3 * c: 3 * c + 3]
+        t1, t2, t3 = calls[3 * c : 3 * c + 3]
         for j in range(2):
             i = 2 * c + j
             tr = trs[i]
@@ -110,6 +125,7 @@ def test_transcript_cache_hits_changes_and_resumes(tiny_lm, tmp_path):
 
     class Killed(Exception):
         pass
+
     count = {"chunks": 0}
 
     def dying(c, root):
@@ -120,7 +136,9 @@ def test_transcript_cache_hits_changes_and_resumes(tiny_lm, tmp_path):
                 raise Killed
             count["chunks"] += 1
             return g(users, seed)
+
         return call
+
     cache = Cache(tmp_path / "c")
     with pytest.raises(Killed):
         generate_transcripts(cfg, keys, texts, 0, cache, generator_factory=dying)
@@ -133,7 +151,9 @@ def test_transcript_cache_hits_changes_and_resumes(tiny_lm, tmp_path):
         def call(users, seed):
             resumed.append(len(users))
             return g(users, seed)
+
         return call
+
     again = generate_transcripts(cfg, keys, texts, 0, cache, generator_factory=counting)
     assert resumed == [2, 2, 2]  # only the unfinished chunk, 3 turns
     assert again == full  # sampled, yet identical to an uninterrupted run
@@ -156,8 +176,9 @@ def _write_task(path, flip_movies=frozenset()):
             y = rng.random() < 0.5
             words = rng.sample(POS if y else NEG, 2) + rng.sample(POS + NEG, 1) + ["movie"]
             label = (not y) if f"m{m}" in flip_movies else y
-            rows.append({"category": "fresh" if label else "rotten", "text": " ".join(words) + f" {j}",
-                         "movie_name": f"m{m}"})
+            rows.append(
+                {"category": "fresh" if label else "rotten", "text": " ".join(words) + f" {j}", "movie_name": f"m{m}"}
+            )
     with bz2.open(path, "wt", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=["category", "text", "movie_name"])
         w.writeheader()
@@ -168,17 +189,29 @@ def _run(tiny_lm, tiny_encoder, data, cache_dir, seen):
     from repro.config import apply_overrides
     from repro.pipeline import Context
     from repro.recipes.lang2025debate import recipe as rec
-    cfg = rec.Config.model_validate(apply_overrides({}, {
-        "task": {"name": "rotten_tomatoes", "path": str(data), "n_examples": 90}, "seeds": 1, "ensemble": 2,
-        "weak": {"name": tiny_encoder, "layers": 1}, "strong": {"name": tiny_encoder}, "weak_debate_max_length": 128,
-        "head": {"l2_grid": [0.1], "trainer": {"epochs": 3, "batch_size": 16}},
-        "debate": _cfg(tiny_lm, batch_size=64).model_dump()}))
+
+    cfg = rec.Config.model_validate(
+        apply_overrides(
+            {},
+            {
+                "task": {"name": "rotten_tomatoes", "path": str(data), "n_examples": 90},
+                "seeds": 1,
+                "ensemble": 2,
+                "weak": {"name": tiny_encoder, "layers": 1},
+                "strong": {"name": tiny_encoder},
+                "weak_debate_max_length": 128,
+                "head": {"l2_grid": [0.1], "trainer": {"epochs": 3, "batch_size": 16}},
+                "debate": _cfg(tiny_lm, batch_size=64).model_dump(),
+            },
+        )
+    )
     ctx = Context(cfg, Cache(cache_dir), log=lambda m: None)
     real = ctx.train
 
     def spy(stage, model, index, targets, loss, val_index, val_targets, **kw):
         seen.append((stage, index.clone(), targets.clone(), val_index.clone(), val_targets.clone(), kw.get("texts")))
         return real(stage, model, index, targets, loss, val_index, val_targets, **kw)
+
     ctx.train = spy
     return rec.run(cfg, ctx), ctx
 
@@ -191,8 +224,14 @@ def test_student_never_sees_half_b_ground_truth(tiny_lm, tiny_encoder, tmp_path)
     s = ctx.splits(0)
     y = ctx.task().labels.float()
     students = [r for r in seen if r[0] == "student"]
-    assert len(students) == 6 and set(res.methods) == {"debate_ensemble", "finetune_ensemble", "debate_single",
-                                                       "single", "confidence", "product"}
+    assert len(students) == 6 and set(res.methods) == {
+        "debate_ensemble",
+        "finetune_ensemble",
+        "debate_single",
+        "single",
+        "confidence",
+        "product",
+    }
     weak = [r for r in seen if r[0] == "weak"]
     debate_weak = [r for r in weak if "Debater A (claim is " in r[5][0]]
     assert len(debate_weak) == 2 and len(weak) == 4
@@ -216,6 +255,7 @@ def test_student_never_sees_half_b_ground_truth(tiny_lm, tiny_encoder, tmp_path)
 
 def test_small_pools_can_cap_snippets_per_movie(tmp_path):
     from repro.tasks import TaskConfig, load_task
+
     data = tmp_path / "rt.csv.bz2"
     _write_task(data)
     uncapped = load_task(TaskConfig(path=str(data), n_examples=30))
@@ -228,6 +268,7 @@ def test_baselines_are_the_papers(tiny_lm, tiny_encoder, tmp_path):
     """The ensemble baseline reads the same context as the debate weak models (example + claim, same token
     budget) minus the transcript; the confidence and product baselines train on the single weak model's labels."""
     from repro.config import LossSpec
+
     data = tmp_path / "rt.csv.bz2"
     _write_task(data)
     seen: list = []
@@ -249,6 +290,7 @@ def test_baselines_are_the_papers(tiny_lm, tiny_encoder, tmp_path):
         assert all(v[i].startswith(context + "\n") and len(v[i]) > len(context) + 1 for v in debate_views)  # + debate
     # the same weak model and token budget for both ensembles
     from repro.recipes.lang2025debate import recipe as rec
+
     c = rec.Config.model_validate(cfg)
     assert rec.weak_reader(c).max_length == c.weak_debate_max_length
 
@@ -258,13 +300,17 @@ def test_baselines_are_the_papers(tiny_lm, tiny_encoder, tmp_path):
     def spy(stage, model, index, targets, loss, val_index, val_targets, **kw):
         calls.append((stage, loss, targets.clone(), kw.get("upstream")))
         return orig(stage, model, index, targets, loss, val_index, val_targets, **kw)
+
     ctx.train = spy
     rec.run_seed(ctx, c, 0, rec.debate_all(ctx, c))
     students = [x for x in calls if x[0] == "student"]
     by_loss = {x[1].name: x for x in students}
     assert set(by_loss) == {"xent", "confidence", "product"}
-    single = [x for x in students if x[1] == LossSpec() and len(x[3]) == 1 and x[3][0] in
-              {k[3][0] for k in students if k[1].name != "xent"}]
+    single = [
+        x
+        for x in students
+        if x[1] == LossSpec() and len(x[3]) == 1 and x[3][0] in {k[3][0] for k in students if k[1].name != "xent"}
+    ]
     assert single, "the single-model student shares its supervisor with the confidence and product baselines"
     assert torch.equal(by_loss["confidence"][2], single[0][2]) and torch.equal(by_loss["product"][2], single[0][2])
     assert by_loss["confidence"][1].confidence == c.confidence and by_loss["product"][1].product == c.product
@@ -272,8 +318,9 @@ def test_baselines_are_the_papers(tiny_lm, tiny_encoder, tmp_path):
 
 def test_rebuttal_must_show_the_debate_so_far():
     from pydantic import ValidationError
+
     with pytest.raises(ValidationError, match="so_far"):
-        Templates(rebuttal="{question}\nYour opponent replied: \"{previous}\"\nRebut them.")
+        Templates(rebuttal='{question}\nYour opponent replied: "{previous}"\nRebut them.')
 
 
 # ---- generation backends: batched transformers generate, vLLM only when importable --------------------------------
@@ -291,6 +338,7 @@ def _fake_vllm(monkeypatch, made: list):
     import importlib.machinery
     import sys
     import types
+
     fake = types.ModuleType("vllm")
     fake.__spec__ = importlib.machinery.ModuleSpec("vllm", None)
 
@@ -301,6 +349,7 @@ def _fake_vllm(monkeypatch, made: list):
     class LLM:
         def __init__(self, **kw):
             from transformers import AutoTokenizer
+
             self.kw, self.calls = kw, []
             self.tok = AutoTokenizer.from_pretrained(kw["model"])
             made.append(self)
@@ -312,12 +361,14 @@ def _fake_vllm(monkeypatch, made: list):
             self.calls.append((prompts, params.kw))
             out = types.SimpleNamespace
             return [out(outputs=[out(text=f" said {len(p['prompt_token_ids'])}  tokens ")]) for p in prompts]
+
     fake.LLM, fake.SamplingParams = LLM, SamplingParams
     monkeypatch.setitem(sys.modules, "vllm", fake)
 
 
 def test_vllm_is_used_exactly_when_importable(tiny_lm, tmp_path, monkeypatch):
     from repro.recipes.lang2025debate import debate
+
     cfg = _cfg(tiny_lm, max_prompt_tokens=16, do_sample=True, temperature=0.7, top_p=0.9)
     texts, keys = ["good great movie", "bad dull film", "fun smart movie"], ["k0", "k1", "k2"]
     if importlib_util_find("vllm") is None:  # this machine has no vLLM: auto means transformers
@@ -347,6 +398,7 @@ def test_vllm_is_used_exactly_when_importable(tiny_lm, tmp_path, monkeypatch):
 
 def importlib_util_find(name):
     import importlib.util
+
     return importlib.util.find_spec(name)
 
 
@@ -355,14 +407,26 @@ def _debate_worker(tmp_path, nproc):
     import subprocess
     import sys
     from pathlib import Path
+
     root = Path(__file__).resolve().parents[1]
     out, cache = tmp_path / f"out{nproc}", tmp_path / f"cache{nproc}"
     env = dict(os.environ, PYTHONPATH=str(root), OMP_NUM_THREADS="1")
     env.pop("WORLD_SIZE", None)
     worker = str(root / "tests" / "repro_debate_ddp_worker.py")
-    cmd = [sys.executable, worker, str(out), str(cache)] if nproc == 1 else [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", worker, str(out),
-        str(cache)]
+    cmd = (
+        [sys.executable, worker, str(out), str(cache)]
+        if nproc == 1
+        else [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            f"--nproc_per_node={nproc}",
+            worker,
+            str(out),
+            str(cache),
+        ]
+    )
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return [json.loads(Path(f"{out}.{r}").read_text()) for r in range(nproc)], cache

@@ -1,6 +1,7 @@
 """The head learner trains its whole L2 grid as one stacked module. Each head must end exactly where it would
 if that L2 candidate were trained alone (a LinearHead with its own penalised loss), including stateful losses
 and per-head early stopping, and the selection must pick the same candidate."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,13 +33,16 @@ def _alone(x, weak, spec: LossSpec, l2: float, trainer_cfg, early_stopping: bool
 
     def penalised(logits, batch, state):
         return loss(logits, batch, state) + 0.5 * l2 * head.linear.weight.pow(2).sum()
+
     if hasattr(loss, "batch_statistic"):
         penalised.batch_statistic = loss.batch_statistic
 
     def evaluate(model):
         return {"score": _val_score(model({"x": x[va]}), weak[va])}
-    res = Trainer(trainer_cfg, device="cpu").fit(head, {"x": xtr, "target": weak[tr]}, penalised, seed=0,
-                                                evaluate=evaluate if early_stopping else None)
+
+    res = Trainer(trainer_cfg, device="cpu").fit(
+        head, {"x": xtr, "target": weak[tr]}, penalised, seed=0, evaluate=evaluate if early_stopping else None
+    )
     with torch.no_grad():
         score = res.best_score if early_stopping else evaluate(res.model)["score"]
         prob = torch.softmax(res.model({"x": x}), -1)[:, 1]
@@ -58,11 +62,11 @@ CASES = [
 def test_stacked_l2_grid_matches_each_candidate_trained_alone(spec, early, patience):
     x, weak = _data()
     tr, va = torch.arange(0, 180), torch.arange(180, 240)
-    trainer = HEAD_TRAINING.model_copy(update={"batch_size": 32, "epochs": 12, "patience": patience,
-                                               "eval_every": 3})
+    trainer = HEAD_TRAINING.model_copy(update={"batch_size": 32, "epochs": 12, "patience": patience, "eval_every": 3})
     alone = [_alone(x, weak, spec, l2, trainer, early, tr, va) for l2 in GRID]
     fitted = HeadLearner(x, HeadConfig(l2_grid=GRID, trainer=trainer, early_stopping=early)).fit(
-        tr, weak[tr], make_loss(spec), va, weak[va], seed=0)
+        tr, weak[tr], make_loss(spec), va, weak[va], seed=0
+    )
     scores = [a[0] for a in alone]
     best = scores.index(max(scores))
     assert fitted.info["l2"] == GRID[best]
@@ -87,7 +91,8 @@ def test_every_head_of_the_grid_matches_its_candidate_trained_alone():
     for l2 in GRID:
         _, prob, _ = _alone(x, weak, spec, l2, trainer, False, tr, va)
         only = HeadLearner(x, HeadConfig(l2_grid=[l2], trainer=trainer)).fit(
-            tr, weak[tr], make_loss(spec), va, weak[va], seed=0)
+            tr, weak[tr], make_loss(spec), va, weak[va], seed=0
+        )
         assert torch.allclose(only.predict(torch.arange(len(x))), prob, atol=1e-5)
     assert both.fit(tr, weak[tr], make_loss(spec), va, weak[va], seed=0).info["l2"] in GRID
 

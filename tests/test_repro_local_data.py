@@ -1,6 +1,7 @@
 """Local task data (issue 9, item 3): splits mapped explicitly or found by Hugging Face name (recursively, as in the
 hub's data/*.parquet layout), test rows only from the evaluation split, overlap refused, capped n_test said;
 and your own CSV/JSONL/parquet table as a task with no code."""
+
 import json
 import logging
 import os
@@ -49,8 +50,11 @@ def test_hub_parquet_layout_under_data_is_found_recursively(tmp_path):
 def test_explicit_splits_mapping_names_the_files(tmp_path):
     write_jsonl(tmp_path / "a.jsonl", boolq_rows("train", 60))
     write_jsonl(tmp_path / "b.jsonl", boolq_rows("heldout", 30))
-    task = load_task(TaskConfig(name="boolq", path=str(tmp_path), splits={"train": "a.jsonl", "test": "b.jsonl"},
-                                n_examples=60, n_test=20))
+    task = load_task(
+        TaskConfig(
+            name="boolq", path=str(tmp_path), splits={"train": "a.jsonl", "test": "b.jsonl"}, n_examples=60, n_test=20
+        )
+    )
     assert all("heldout" in t for t, m in zip(task.texts, task.test_mask.tolist()) if m)
     with pytest.raises(DataError, match=r"splits.test: no file 'c.jsonl'"):
         load_task(TaskConfig(name="boolq", path=str(tmp_path), splits={"train": "a.jsonl", "test": "c.jsonl"}))
@@ -95,19 +99,27 @@ def test_capped_n_test_is_said(tmp_path, caplog):
 # ---- your own table --------------------------------------------------------------------------------------------
 def reviews(n: int, start: int = 0) -> pd.DataFrame:
     stars = ["good", "bad", "meh"]
-    return pd.DataFrame({"title": [f"title {i}" for i in range(start, start + n)],
-                         "body": [f"body {i}" for i in range(start, start + n)],
-                         "stars": [stars[i % 3] for i in range(start, start + n)]})
+    return pd.DataFrame(
+        {
+            "title": [f"title {i}" for i in range(start, start + n)],
+            "body": [f"body {i}" for i in range(start, start + n)],
+            "stars": [stars[i % 3] for i in range(start, start + n)],
+        }
+    )
 
 
 @pytest.mark.parametrize("suffix", ["csv", "jsonl", "parquet"])
 def test_own_table_with_text_columns_and_label_map(tmp_path, suffix):
     df = reviews(90)
     f = tmp_path / f"reviews.{suffix}"
-    {"csv": lambda: df.to_csv(f, index=False), "jsonl": lambda: df.to_json(f, orient="records", lines=True),
-     "parquet": lambda: df.to_parquet(f)}[suffix]()
-    cfg = TaskConfig(name="reviews", path=str(f), text=["title", "body"], label="stars",
-                     label_map={"good": 1, "bad": 0, "meh": None})
+    {
+        "csv": lambda: df.to_csv(f, index=False),
+        "jsonl": lambda: df.to_json(f, orient="records", lines=True),
+        "parquet": lambda: df.to_parquet(f),
+    }[suffix]()
+    cfg = TaskConfig(
+        name="reviews", path=str(f), text=["title", "body"], label="stars", label_map={"good": 1, "bad": 0, "meh": None}
+    )
     task = load_task(cfg)
     assert len(task.texts) == 60 and task.test_mask is None  # the 30 "meh" rows are dropped
     assert task.texts[0].split("\n")[0].startswith("title ")
@@ -130,8 +142,17 @@ def test_own_table_errors_name_file_line_and_field(tmp_path):
 def test_own_table_with_a_test_file_keeps_test_apart(tmp_path):
     reviews(60).to_csv(tmp_path / "train.csv", index=False)
     reviews(30, start=1000).to_csv(tmp_path / "test.csv", index=False)
-    task = load_task(TaskConfig(name="r", path=str(tmp_path), text="body", label="stars", n_examples=60, n_test=20,
-                                label_map={"good": 1, "bad": 0, "meh": 0}))
+    task = load_task(
+        TaskConfig(
+            name="r",
+            path=str(tmp_path),
+            text="body",
+            label="stars",
+            n_examples=60,
+            n_test=20,
+            label_map={"good": 1, "bad": 0, "meh": 0},
+        )
+    )
     test = [t for t, m in zip(task.texts, task.test_mask.tolist()) if m]
     assert len(test) == 20 and all(int(t.split()[1]) >= 1000 for t in test)
 
@@ -143,6 +164,7 @@ def test_hub_task_that_cannot_be_loaded_is_reported_with_its_fetch_command(monke
 
     def offline(*a, **k):
         raise ConnectionError("Couldn't reach 'google/boolq' on the Hub (OfflineModeIsEnabled)\nmore detail")
+
     monkeypatch.setattr(datasets, "load_dataset", offline)
     with pytest.raises(DataUnavailable) as e:
         load_task(TaskConfig(name="boolq"))

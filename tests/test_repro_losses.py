@@ -1,4 +1,5 @@
 """Losses and metrics against hand-computed values."""
+
 import math
 
 import pytest
@@ -19,9 +20,9 @@ def test_soft_cross_entropy_hand_computed():
 
 def test_alpha_ramps_linearly_over_first_fifth_then_holds():
     assert alpha_schedule(0.0, 0.75) == 0.0
-    assert alpha_schedule(0.1, 0.75) == pytest.approx(0.375)   # half-way through the warm-up: half of alpha_max
+    assert alpha_schedule(0.1, 0.75) == pytest.approx(0.375)  # half-way through the warm-up: half of alpha_max
     assert alpha_schedule(0.2, 0.75) == pytest.approx(0.75)
-    assert alpha_schedule(0.9, 0.75) == pytest.approx(0.75)    # no jump, no 0.1*alpha_max plateau
+    assert alpha_schedule(0.9, 0.75) == pytest.approx(0.75)  # no jump, no 0.1*alpha_max plateau
     assert alpha_schedule(0.05, 0.5, warmup_frac=0.1) == pytest.approx(0.25)
 
 
@@ -50,7 +51,9 @@ def test_confidence_target_is_detached():
 
 
 def test_made_loss_uses_ramp_and_prior():
-    loss = make_loss(LossSpec(name="confidence", confidence=ConfidenceSettings(alpha_max=0.5, warmup_frac=0.2, prior="balanced")))
+    loss = make_loss(
+        LossSpec(name="confidence", confidence=ConfidenceSettings(alpha_max=0.5, warmup_frac=0.2, prior="balanced"))
+    )
     logits = torch.tensor([[0.0, 2.0], [0.0, 1.0], [0.0, -1.0], [0.0, -2.0]])
     batch = {"target": torch.tensor([0.5, 0.5, 0.5, 0.5])}
     at_start = loss(logits, batch, TrainState(step=0, total_steps=10))
@@ -64,7 +67,7 @@ def test_made_loss_uses_ramp_and_prior():
 def test_threshold_priors():
     p = torch.tensor([0.9, 0.8, 0.3, 0.2, 0.1])
     assert harden(p, ThresholdPrior("balanced")(p, torch.zeros(5))).sum() == 2  # strictly above the median
-    weak = torch.tensor([1.0, 1.0, 1.0, 1.0, 0.0])                                 # 80% positive by the weak labels
+    weak = torch.tensor([1.0, 1.0, 1.0, 1.0, 0.0])  # 80% positive by the weak labels
     thr = ThresholdPrior("weak_mean")(p, weak)
     assert harden(p, thr).sum() == 4  # 80% of 5 above the 20% quantile
     roll = ThresholdPrior("rolling_median", window=4)
@@ -95,6 +98,7 @@ def test_confidence_defaults_agree_everywhere():
     """One default: a bare confidence LossSpec, the recipes' configs and the committed default preset agree."""
     from repro.config import load_config
     from repro.recipes import burns2023, guo2024reliability, preset_path
+
     bare = LossSpec(name="confidence").confidence
     assert bare == ConfidenceSettings() and bare.prior == "weak_mean"  # the value behind results/
     assert burns2023.Config().confidence == bare == guo2024reliability.Config().confidence
@@ -109,6 +113,7 @@ def _confidence_targets(grad_accum: int, rank: int = 0, world: int = 1, prior: s
     import repro.losses as losses
     from repro.models import LinearHead
     from repro.trainer import Trainer, TrainerConfig
+
     g = torch.Generator().manual_seed(0)
     x = torch.randn(64, 6, generator=g)
     data = {"x": x, "target": torch.sigmoid(2 * x[:, 0] + torch.randn(64, generator=g)), "id": torch.arange(64)}
@@ -123,12 +128,14 @@ def _confidence_targets(grad_accum: int, rank: int = 0, world: int = 1, prior: s
             seen[(current["state"].step, i)] = t
         return original(logits, weak_pos, alpha, threshold, weight)
 
-    inner = make_loss(LossSpec(name="confidence", confidence=ConfidenceSettings(alpha_max=1.0, warmup_frac=0.0,
-                                                                                  prior=prior)))
+    inner = make_loss(
+        LossSpec(name="confidence", confidence=ConfidenceSettings(alpha_max=1.0, warmup_frac=0.0, prior=prior))
+    )
 
     def loss(logits, batch, state):
         current.update(batch=batch, state=state)
         return inner(logits, batch, state)
+
     if hasattr(inner, "batch_statistic"):
         loss.batch_statistic = inner.batch_statistic
     losses.confidence_loss = recording
@@ -136,8 +143,10 @@ def _confidence_targets(grad_accum: int, rank: int = 0, world: int = 1, prior: s
         torch.manual_seed(0)
         head = LinearHead(6)
         torch.nn.init.normal_(head.linear.weight, std=0.5)  # predictions spread from the first step
-        Trainer(TrainerConfig(lr=0.05, epochs=2, batch_size=16, grad_accum=grad_accum, warmup_frac=0.0,
-                              max_grad_norm=None), device="cpu").fit(head, data, loss, seed=1)
+        Trainer(
+            TrainerConfig(lr=0.05, epochs=2, batch_size=16, grad_accum=grad_accum, warmup_frac=0.0, max_grad_norm=None),
+            device="cpu",
+        ).fit(head, data, loss, seed=1)
     finally:
         losses.confidence_loss = original
     return seen
@@ -165,6 +174,7 @@ def test_confidence_targets_identical_for_one_or_four_micro_batches(prior):
 
 def test_confidence_targets_identical_on_two_ranks(tmp_path):
     import torch.multiprocessing as mp
+
     one = _confidence_targets(grad_accum=1)
     mp.spawn(_rank_targets, args=(2, str(tmp_path / "init"), str(tmp_path / "t"), "balanced"), nprocs=2)
     two = {**torch.load(tmp_path / "t.0"), **torch.load(tmp_path / "t.1")}
@@ -177,6 +187,7 @@ def test_head_learner_passes_the_logical_batch_to_the_confidence_loss():
     or each rank's share, hardens on its own)."""
     from repro.config import HEAD_TRAINING, HeadConfig
     from repro.learners import HeadLearner
+
     g = torch.Generator().manual_seed(0)
     x = torch.randn(96, 5, generator=g)
     weak = torch.sigmoid(2 * x[:, 0] + torch.randn(96, generator=g))
@@ -185,7 +196,8 @@ def test_head_learner_passes_the_logical_batch_to_the_confidence_loss():
     for accum in (1, 4):
         trainer = HEAD_TRAINING.model_copy(update={"batch_size": 32, "grad_accum": accum, "epochs": 3})
         fitted = HeadLearner(x, HeadConfig(l2_grid=[0.01], trainer=trainer)).fit(
-            torch.arange(64), weak[:64], make_loss(spec), torch.arange(64, 96), weak[64:], seed=0)
+            torch.arange(64), weak[:64], make_loss(spec), torch.arange(64, 96), weak[64:], seed=0
+        )
         probs.append(fitted.predict(torch.arange(96)))
     assert torch.allclose(probs[0], probs[1], atol=1e-5)
 
@@ -193,6 +205,7 @@ def test_head_learner_passes_the_logical_batch_to_the_confidence_loss():
 def test_product_loss_hand_computed():
     from repro.config import ProductSettings
     from repro.losses import product_loss
+
     # student p1 = 3/4, weak soft label 0.4: full product target = 0.4*0.75 / (0.4*0.75 + 0.6*0.25) = 2/3
     logits = torch.tensor([[0.0, math.log(3.0)]])
     weak = torch.tensor([0.4])
@@ -210,7 +223,8 @@ def test_product_loss_hand_computed():
     loss = make_loss(LossSpec(name="product", product=ProductSettings(alpha_max=1.0, warmup_frac=0.5)))
     batch = {"target": weak}
     assert loss(logits, batch, TrainState(step=0, total_steps=10)).item() == pytest.approx(
-        soft_cross_entropy(logits, weak).item())
+        soft_cross_entropy(logits, weak).item()
+    )
     assert loss(logits, batch, TrainState(step=5, total_steps=10)).item() == pytest.approx(expected, rel=1e-6)
     assert LossSpec(name="product").product == ProductSettings()  # default settings when omitted
     with pytest.raises(ValueError, match="takes no product"):

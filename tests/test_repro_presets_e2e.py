@@ -2,6 +2,7 @@
 models (GPT-2, Qwen2 saved in bf16, BERT: hidden 32, 2 layers) and small local SciQ-format data, no hub. The
 runs and their overrides are tools/smoke.py's (the GPU smoke test runs the same ones on CUDA), and a
 2-process torchrun (gloo) run of a whole recipe must give the same results.json as one process."""
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,12 @@ def _check(out: Path, recipe: str, preset: str, finetune: bool) -> dict:
 
 def test_gpu_smoke_script_cpu_twin_runs_the_gpt2_preset(work):
     """tools/gpu_smoke.sh --cpu: the GPU smoke script's own path; frozen GPT-2 features, heads, every method."""
-    proc = subprocess.run(["bash", str(ROOT / "tools" / "gpu_smoke.sh"), "--cpu", "--only", "burns2023:gpt2",
-                           "--work", str(work)], capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        ["bash", str(ROOT / "tools" / "gpu_smoke.sh"), "--cpu", "--only", "burns2023:gpt2", "--work", str(work)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     assert "1 runs passed, 0 failed" in proc.stdout
     assert "features GPT-2" in proc.stdout and "tokens/s" in proc.stdout

@@ -1,5 +1,6 @@
 """burns2023 end to end on the real packaged MiniLM with a few hundred snippets: outputs, cache reuse,
 kill-and-resume, and no ground truth of half B reaching a student."""
+
 import dataclasses
 import json
 import os
@@ -97,6 +98,7 @@ def test_killed_run_resumes_to_identical_numbers(small, tmp_path, monkeypatch):
         if calls["n"] == 6:
             raise KeyboardInterrupt("killed")
         return real(self, *a, **kw)
+
     monkeypatch.setattr(Context, "train", dying)
     with pytest.raises(KeyboardInterrupt):
         burns2023.run(cfg, Context(cfg, Cache(fresh)))
@@ -108,6 +110,7 @@ def test_killed_run_resumes_to_identical_numbers(small, tmp_path, monkeypatch):
     assert done <= set(c.hits) and not done & set(c.misses)  # finished stages reused, never recomputed
     ref = json.loads((out / "results.json").read_text())
     from repro.report import summarise
+
     doc = json.loads(json.dumps(summarise(res, recipe="burns2023", preset=preset.stem)))
     assert doc["methods"] == ref["methods"] and doc["ladder"] == ref["ladder"]
 
@@ -138,13 +141,18 @@ def test_small_run_matches_its_committed_reference_numbers(small):
     root, preset, cache, out = small
     doc = json.loads((out / "results.json").read_text())
     ref = json.loads(REFERENCE.read_text())
-    got = {"weak": doc["weak"]["per_seed"], "ceiling": doc["ceiling"]["per_seed"],
-           **{m: v["student"]["per_seed"] for m, v in doc["methods"].items()}}
+    got = {
+        "weak": doc["weak"]["per_seed"],
+        "ceiling": doc["ceiling"]["per_seed"],
+        **{m: v["student"]["per_seed"] for m, v in doc["methods"].items()},
+    }
     want = {"weak": ref["weak"], "ceiling": ref["ceiling"], **ref["students"]}
     assert set(got) == set(want)
     far = {k: (g, want[k]) for k, g in got.items() if g != pytest.approx(want[k], abs=TOLERANCE)}
-    assert not far, (f"numbers moved beyond {TOLERANCE} from {REFERENCE.name} (got, reference): {far}; if "
-                     f"intended, run python tools/update_repro_reference.py and commit it")
+    assert not far, (
+        f"numbers moved beyond {TOLERANCE} from {REFERENCE.name} (got, reference): {far}; if "
+        f"intended, run python tools/update_repro_reference.py and commit it"
+    )
 
 
 def test_coinciding_methods_are_reported_once(small, tmp_path, capsys):
@@ -152,10 +160,13 @@ def test_coinciding_methods_are_reported_once(small, tmp_path, capsys):
     bootstrap is naive_soft. Each is printed once, and the results say which coincide."""
     root, preset, cache, out = small
     p = tmp_path / "balanced.yaml"
-    p.write_text(SMALL.replace("methods: [naive_hard, naive_soft, confidence, bootstrap, oracle_stop]",
-                               "methods: [naive_soft, confidence, confidence_balanced, bootstrap]\n"
-                               "confidence: {prior: balanced}\nladder: []").replace(
-        'ladder: [{name: minilm-l6, layers: 3, label: "MiniLM[:3]"}]\n', ""))
+    p.write_text(
+        SMALL.replace(
+            "methods: [naive_hard, naive_soft, confidence, bootstrap, oracle_stop]",
+            "methods: [naive_soft, confidence, confidence_balanced, bootstrap]\n"
+            "confidence: {prior: balanced}\nladder: []",
+        ).replace('ladder: [{name: minilm-l6, layers: 3, label: "MiniLM[:3]"}]\n', "")
+    )
     assert main(["run", "burns2023", "--preset", str(p), "--out", str(tmp_path / "o"), "--cache-dir", str(cache)]) == 0
     doc = json.loads((tmp_path / "o" / "results.json").read_text())
     assert set(doc["methods"]) == {"naive_soft", "confidence"}

@@ -1,5 +1,6 @@
 """Reporting: PGR of means with intervals and 'gap too small', AUROC PGR, words on aggregation, coinciding
 methods, the plot's labels, versions and their drift, and the CLI's checks before any work."""
+
 import json
 import os
 from pathlib import Path
@@ -17,11 +18,19 @@ WEAK, CEIL = [0.70, 0.72, 0.68], [0.80, 0.71, 0.79]  # seed 1's gap is negative:
 
 
 def result(**kw) -> RunResult:
-    base = dict(config={"min_gap": 0.01}, seeds=[0, 1, 2], weak=WEAK, ceiling=CEIL,
-                methods={"a": MethodRuns([0.75, 0.74, 0.74], [0.80, 0.81, 0.80]),
-                         "b": MethodRuns([0.79, 0.70, 0.78], [0.85, 0.84, 0.86]),
-                         "o": MethodRuns([0.78, 0.75, 0.77], [0.84, 0.84, 0.85], oracle=True)},
-                weak_auroc=[0.76, 0.78, 0.75], ceiling_auroc=[0.88, 0.87, 0.89])
+    base = dict(
+        config={"min_gap": 0.01},
+        seeds=[0, 1, 2],
+        weak=WEAK,
+        ceiling=CEIL,
+        methods={
+            "a": MethodRuns([0.75, 0.74, 0.74], [0.80, 0.81, 0.80]),
+            "b": MethodRuns([0.79, 0.70, 0.78], [0.85, 0.84, 0.86]),
+            "o": MethodRuns([0.78, 0.75, 0.77], [0.84, 0.84, 0.85], oracle=True),
+        },
+        weak_auroc=[0.76, 0.78, 0.75],
+        ceiling_auroc=[0.88, 0.87, 0.89],
+    )
     base.update(kw)
     return RunResult(**base)
 
@@ -56,8 +65,9 @@ def test_gap_below_min_gap_from_the_config_reads_gap_too_small():
 
 def test_markdown_says_how_pgr_is_aggregated_and_which_differences_are_resolved():
     ceiling = [0.81, 0.83, 0.80]  # the student matches weak (PGR 0) or the ceiling (PGR 1) on every seed
-    apart = result(methods={"low": MethodRuns(list(WEAK), [0.8] * 3), "high": MethodRuns(ceiling, [0.8] * 3)},
-                   ceiling=ceiling)
+    apart = result(
+        methods={"low": MethodRuns(list(WEAK), [0.8] * 3), "high": MethodRuns(ceiling, [0.8] * 3)}, ceiling=ceiling
+    )
     md = render_markdown(summarise(apart, recipe="r", preset="p"))
     assert "mean test accuracies over the 3 seeds" in md and "paired percentile bootstrap" in md
     assert "Resolved (intervals do not overlap): low vs high" in md
@@ -81,8 +91,10 @@ def test_old_results_json_is_upgraded_from_its_per_seed_lists():
 
 
 def test_plot_labels_the_ladder_series_counts_and_oracle_legend():
-    ladder = [{"model": "S", "params": 22_700_000, "ceiling": [0.7] * 3, "naive_soft (weak labels)": [0.69] * 3},
-              {"model": "L", "params": 110_000_000, "ceiling": [0.8] * 3, "naive_soft (weak labels)": [0.75] * 3}]
+    ladder = [
+        {"model": "S", "params": 22_700_000, "ceiling": [0.7] * 3, "naive_soft (weak labels)": [0.69] * 3},
+        {"model": "L", "params": 110_000_000, "ceiling": [0.8] * 3, "naive_soft (weak labels)": [0.75] * 3},
+    ]
     r = result(ladder=ladder)
     r.ladder = [{k: v for k, v in rung.items()} for rung in ladder]
     fig = report.figure(summarise(r, recipe="r", preset="p"))
@@ -91,20 +103,28 @@ def test_plot_labels_the_ladder_series_counts_and_oracle_legend():
     assert "naive_soft (weak labels)" in [t.get_text() for t in ladder_ax.get_legend().get_texts()]
     assert "oracle ablation (ground-truth selection)" in [t.get_text() for t in pgr_ax.get_legend().get_texts()]
     import matplotlib.pyplot as plt
+
     plt.close(fig)
 
 
 def test_a_method_with_its_own_ceiling_is_measured_against_it_and_named():
     """gft's student starts from generatively finetuned weights; its PGR uses the ceiling trained from those
     same weights, which the table shows and an upgraded document keeps."""
-    g = MethodRuns([0.80, 0.80, 0.80], [0.85, 0.85, 0.85], "gft", ceiling=[0.90, 0.90, 0.90],
-                   ceiling_auroc=[0.95, 0.95, 0.95], ceiling_name="S +GFT")
+    g = MethodRuns(
+        [0.80, 0.80, 0.80],
+        [0.85, 0.85, 0.85],
+        "gft",
+        ceiling=[0.90, 0.90, 0.90],
+        ceiling_auroc=[0.95, 0.95, 0.95],
+        ceiling_name="S +GFT",
+    )
     res = result(methods={"a": result().methods["a"], "gft": g})
     doc = summarise(res, recipe="r", preset="p")
     w = sum(WEAK) / 3
     assert doc["methods"]["gft"]["pgr"]["pgr_of_means"] == pytest.approx((0.80 - w) / (0.90 - w), abs=1e-4)
-    assert doc["methods"]["gft"]["auroc_pgr"]["pgr_of_means"] == pytest.approx((0.85 - 0.76333) / (0.95 - 0.76333),
-                                                                                abs=1e-3)
+    assert doc["methods"]["gft"]["auroc_pgr"]["pgr_of_means"] == pytest.approx(
+        (0.85 - 0.76333) / (0.95 - 0.76333), abs=1e-3
+    )
     assert doc["methods"]["a"]["ceiling"]["mean"] == pytest.approx(sum(CEIL) / 3, abs=1e-4)  # the others: the run's
     labels = [r[0] for r in table_rows(doc)]
     assert labels.index("ceiling (S +GFT, ground truth; for gft)") == labels.index("gft") - 1
@@ -114,6 +134,7 @@ def test_a_method_with_its_own_ceiling_is_measured_against_it_and_named():
 
 def test_feature_progress_bar_names_the_backbone_not_one_depth_label():
     from repro.features import _bar_label
+
     assert _bar_label("mpnet-base", [0, 3, 6]) == "features mpnet-base (layers 0, 3, 6)"
     assert "static" not in _bar_label("/models/mpnet-base", [0, 3, None])
 
@@ -134,6 +155,7 @@ def test_show_and_run_warn_in_one_line_when_versions_differ(tmp_path, monkeypatc
     assert len(err) == 1 and "transformers 0.0.1 ->" in err[0]
     monkeypatch.setattr(report, "committed_results", lambda recipe: tmp_path / "results.json")
     from repro import __main__ as cli
+
     cli.warn_version_drift("burns2023", "default")
     assert "transformers 0.0.1 ->" in capsys.readouterr().err
     cli.warn_version_drift("burns2023", "gpt2")  # other preset: those committed numbers are not its numbers
@@ -143,6 +165,7 @@ def test_show_and_run_warn_in_one_line_when_versions_differ(tmp_path, monkeypatc
 def test_setting_a_model_name_drops_the_presets_display_label(tmp_path):
     from repro.config import load_config
     from repro.recipes.burns2023 import Config, recipe  # noqa: F401
+
     preset = Path(__file__).parents[1] / "repro" / "recipes" / "burns2023" / "presets" / "default.yaml"
     cfg = load_config(Config, preset, {"weak.name": "gpt2"})
     assert cfg.weak.display() == "gpt2"
@@ -158,6 +181,7 @@ def no_work(monkeypatch):
 
     def boom(recipe_id):
         raise AssertionError("the recipe ran before the arguments were checked")
+
     monkeypatch.setattr(recipes, "method", boom)
 
 
@@ -201,9 +225,23 @@ def test_readonly_cache_dir_fails_in_one_line_before_any_work(tmp_path, capsys, 
 
 def test_unknown_model_is_one_line_not_a_hub_traceback(tmp_path, capsys, no_work, monkeypatch):
     from huggingface_hub import constants
+
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # no network in tests, whatever the environment says
-    assert main(["run", "burns2023", "--set", "weak={name: nosuchmodel}", "--out", str(tmp_path / "o"),
-                 "--cache-dir", str(tmp_path / "c")]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "burns2023",
+                "--set",
+                "weak={name: nosuchmodel}",
+                "--out",
+                str(tmp_path / "o"),
+                "--cache-dir",
+                str(tmp_path / "c"),
+            ]
+        )
+        == 2
+    )
     line = _one_line_error(capsys)
     assert "'nosuchmodel' is neither packaged" in line and "a local folder, nor reachable on the hub" in line
 
@@ -215,10 +253,14 @@ class MemorisingContext:
 
     def __init__(self, n: int):
         import torch
+
         self.n = n
         self.calls = []
-        self._task = type("T", (), {"groups": [f"g{i // 2}" for i in range(n)], "texts": [""] * n,
-                                    "labels": torch.zeros(n, dtype=torch.long)})()
+        self._task = type(
+            "T",
+            (),
+            {"groups": [f"g{i // 2}" for i in range(n)], "texts": [""] * n, "labels": torch.zeros(n, dtype=torch.long)},
+        )()
 
     def task(self):
         return self._task
@@ -228,6 +270,7 @@ class MemorisingContext:
 
         from repro.cache import fingerprint
         from repro.pipeline import Stage
+
         prob = torch.full((self.n,), 0.5)
         prob[index] = targets.float()
         self.calls.append((cfg.display(), index.clone(), targets.clone()))
@@ -240,10 +283,15 @@ def test_bootstrap_passes_on_only_out_of_sample_labels():
     from repro.config import ModelConfig
     from repro.recipes.burns2023 import recipe
     from repro.tasks import WeakLabelled
+
     ctx = MemorisingContext(40)
     train = WeakLabelled(torch.arange(0, 32), (torch.arange(32) % 3 == 0).float())  # weak labels: 0 or 1
     val = WeakLabelled(torch.arange(32, 40), torch.full((8,), 0.7))
-    chain = [ModelConfig(name="m", label="small"), ModelConfig(name="m", label="mid"), ModelConfig(name="m", label="big")]
+    chain = [
+        ModelConfig(name="m", label="small"),
+        ModelConfig(name="m", label="mid"),
+        ModelConfig(name="m", label="big"),
+    ]
     recipe.bootstrap(ctx, chain, train, val, 0, "weak")
     last_name, last_index, last_targets = ctx.calls[-1]
     assert last_name == "big" and torch.equal(last_index, train.index)
@@ -258,6 +306,7 @@ def test_bootstrap_passes_on_only_out_of_sample_labels():
 def test_every_preset_evaluates_at_least_ten_times_per_finetuned_stage():
     from repro import recipes
     from repro.config import load_config
+
     for rid in recipes.available():
         mod = recipes.load(rid)
         for name in recipes.presets(rid):
@@ -274,19 +323,22 @@ def test_evals_spreads_evaluations_over_any_stage_length():
     from repro.config import TrainerConfig
     from repro.models import LinearHead
     from repro.trainer import Trainer
+
     for n in (64, 400):  # 4 and 25 steps per epoch
         data = {"x": torch.randn(n, 3), "target": torch.rand(n)}
         fit = Trainer(TrainerConfig(lr=0.01, epochs=2, batch_size=16, evals=10), device="cpu").fit(
-            LinearHead(3), data, lambda logits, b, s: logits.sum() * 0, evaluate=lambda m: {"score": 0.0})
+            LinearHead(3), data, lambda logits, b, s: logits.sum() * 0, evaluate=lambda m: {"score": 0.0}
+        )
         assert sum("score" in h for h in fit.history) >= min(10, fit.steps)
 
 
 def test_every_preset_header_states_command_time_memory_and_versions():
     from repro import recipes
+
     for rid in recipes.available():
         for name in recipes.presets(rid):
             lines = recipes.preset_path(rid, name).read_text().splitlines()
-            header = "\n".join(line for line in lines[:next(i for i, x in enumerate(lines) if not x.startswith("#"))])
+            header = "\n".join(line for line in lines[: next(i for i, x in enumerate(lines) if not x.startswith("#"))])
             for field in ("command:", "time:", "GPU memory:", "versions:"):
                 assert field in header, f"{rid}/{name}.yaml header lacks {field!r}"
             assert "constraints.txt" in header

@@ -1,4 +1,5 @@
 """The shared trainer: early stopping, accumulation, checkpoint/resume, and torchrun (gloo) == one process."""
+
 import json
 import os
 import subprocess
@@ -32,8 +33,11 @@ def _fit(cfg, data, **kw):
 def test_learns_and_restores_best_weights_with_early_stopping():
     data = _data()
     scores = iter([0.5, 0.9, 0.7, 0.6, 0.95])
-    res = _fit(TrainerConfig(lr=0.1, epochs=20, batch_size=20, eval_every=2, patience=2), data,
-               evaluate=lambda m: {"score": next(scores)})
+    res = _fit(
+        TrainerConfig(lr=0.1, epochs=20, batch_size=20, eval_every=2, patience=2),
+        data,
+        evaluate=lambda m: {"score": next(scores)},
+    )
     assert res.stopped_early and res.steps == 8 and res.best_step == 4 and res.best_score == 0.9
     full = _fit(TrainerConfig(lr=0.1, epochs=5, batch_size=20), data)
     p = torch.softmax(full.model(data), -1)[:, 1]
@@ -60,6 +64,7 @@ def test_resume_after_interruption_is_bit_identical(tmp_path):
         if calls["n"] == 14:  # killed mid-epoch, after a checkpoint at step 12
             raise KeyboardInterrupt
         return xent(logits, batch, state)
+
     seed_everything(0)
     head = LinearHead(8)
     with pytest.raises(KeyboardInterrupt):
@@ -84,7 +89,15 @@ def _run_worker(tmp_path, nproc):
     if nproc == 1:
         cmd = [sys.executable, worker, str(out)]
     else:
-        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}", worker, str(out)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            f"--nproc_per_node={nproc}",
+            worker,
+            str(out),
+        ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(out.read_text())
