@@ -1,7 +1,7 @@
 """The code is formatted, lint-clean and type-checks, so CI (the README's test command) enforces it.
 
 What is checked is configured in pyproject.toml alone: ruff runs on the repository root, where [tool.ruff]
-`include` and `extend-exclude` choose the files; mypy runs without arguments, on [tool.mypy] `packages`.
+`include` (with ruff's default excludes) chooses the files; mypy runs without arguments, on [tool.mypy] `packages`.
 """
 
 import subprocess

@@ -8,11 +8,9 @@ import torch
 
 from repro import recipes
 from repro.cache import Cache, fingerprint
-from repro.config import ConfigError, RecipeConfig, load_config
-from repro.recipes import preset_path
-from repro.config import LossSpec
+from repro.config import ConfigError, LossSpec, RecipeConfig, load_config
 from repro.pipeline import stage_key
-
+from repro.recipes import preset_path
 
 BASE = dict(
     stage="student",

@@ -7,19 +7,19 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from tiny_models import tiny_model, word_tokenizer  # noqa: E402
+import pytest
+import torch
+from tiny_models import tiny_model, word_tokenizer
 
-from repro.cache import Cache  # noqa: E402
-from repro.config import LoraSpec, LossSpec, ModelConfig, RecipeConfig, TrainerConfig  # noqa: E402
-from repro.learners import FinetuneLearner  # noqa: E402
-from repro.losses import make_loss  # noqa: E402
-from repro.models import LinearHead, TextClassifier  # noqa: E402
-from repro.tasks import Task  # noqa: E402
-from repro.trainer import Trainer, trainable_state  # noqa: E402
+from repro.cache import Cache
+from repro.config import LoraSpec, LossSpec, ModelConfig, RecipeConfig, TrainerConfig
+from repro.learners import FinetuneLearner
+from repro.losses import make_loss
+from repro.models import LinearHead, TextClassifier
+from repro.tasks import Task
+from repro.trainer import Trainer, trainable_state
 
-WORDS = "the a movie film is was great good bad awful plot acting fun dull".split()
+WORDS = ["the", "a", "movie", "film", "is", "was", "great", "good", "bad", "awful", "plot", "acting", "fun", "dull"]
 TEXTS = [" ".join(WORDS[(i * 7 + k) % len(WORDS)] for k in range(3 + i % 4)) for i in range(48)]
 LABELS = torch.tensor([float(any(w in t.split() for w in ("great", "good", "fun"))) for t in TEXTS])
 
@@ -182,6 +182,7 @@ def _extract_on_rank(rank: int, world: int, init_file: str, model: str, root: st
 @pytest.mark.slow
 def test_feature_extraction_is_split_over_ranks_and_written_once(tiny_gpt2, tmp_path):
     import torch.multiprocessing as mp
+
     from repro.features import extract
 
     cfg = ModelConfig(name=tiny_gpt2, kind="causal", pooling="last", dtype="float32", max_length=16, batch_size=4)

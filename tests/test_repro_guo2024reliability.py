@@ -6,17 +6,16 @@ import pytest
 import torch
 
 from repro.cache import Cache
-from repro.config import ConfigError, load_config
-from repro.recipes import preset_path
+from repro.config import ConfigError, LossSpec, load_config
 from repro.learners import HeadConfig
-from repro.config import LossSpec
 from repro.losses import make_loss
 from repro.pipeline import Context
+from repro.recipes import preset_path
 from repro.recipes.guo2024reliability import ReliabilityConfig, VariationConfig
 from repro.recipes.guo2024reliability import recipe as guo
+from repro.recipes.guo2024reliability.variations import bootstrap_index, feature_dropout, variant_probs, word_dropout
 from repro.tasks import Task, TaskConfig
 from repro.trainer import TrainerConfig
-from repro.recipes.guo2024reliability.variations import bootstrap_index, feature_dropout, variant_probs, word_dropout
 
 FAST_HEAD = HeadConfig(
     l2_grid=[0.1],
@@ -131,15 +130,15 @@ def test_student_never_sees_ground_truth_of_half_b(tmp_path):
     students = [c for c in calls if c["stage"] == "student"]
     students2 = [c for c in calls2 if c["stage"] == "student"]
     assert len(students) == len(cfg.methods) == len(students2)
-    for c, c2 in zip(students, students2):  # bit-identical student inputs whatever half B's labels are
+    for c, c2 in zip(students, students2, strict=True):  # bit-identical student inputs whatever half B's labels are
         for k in ("index", "targets", "val_index", "val_targets"):
             assert torch.equal(c[k], c2[k]), k
         assert (c["weights"] is None) == (c2["weights"] is None)
         if c["weights"] is not None:
             assert torch.equal(c["weights"], c2["weights"])
     # ... while the ceiling does see them (so the flip was real) and the evaluation-only AUROC changes
-    ceil = [c for c in calls if c["stage"] == "ceiling"][0]
-    ceil2 = [c for c in calls2 if c["stage"] == "ceiling"][0]
+    ceil = next(c for c in calls if c["stage"] == "ceiling")
+    ceil2 = next(c for c in calls2 if c["stage"] == "ceiling")
     assert torch.equal(ceil["targets"], 1 - ceil2["targets"])
     assert out["reliability"]["neg_entropy"] == pytest.approx(1 - out2["reliability"]["neg_entropy"])
 

@@ -20,8 +20,8 @@ from repro.recipes.guo2024reliability import recipe as guo
 from repro.recipes.guo2024reliability.variations import input_views
 from repro.tasks import Task, TaskConfig
 
-GOOD = "water oxygen cells energy gravity photosynthesis".split()
-BAD = "banana guitar velvet pencil tuesday carpet".split()
+GOOD = ["water", "oxygen", "cells", "energy", "gravity", "photosynthesis"]
+BAD = ["banana", "guitar", "velvet", "pencil", "tuesday", "carpet"]
 
 
 def _sciq(path, n_train=90, n_test=40):
@@ -162,7 +162,7 @@ PROMPTS = ["{text} plain", "{text} swapped", "{text} reworded"]
 def _features(base: torch.Tensor):
     def feats(cfgs, texts=None):
         out = []
-        for c in cfgs:
+        for _ in cfgs:
             rows = []
             for t in texts:
                 i = int(re.search(r"text (\d+)", t).group(1))
@@ -246,6 +246,6 @@ def test_input_side_weak_answers_every_prompt_and_never_sees_half_b(tmp_path):
     guo.run_seed(ctx2, cfg2, 0)
     st, st2 = [c for c in calls if c[0] == "student"], [c for c in calls2 if c[0] == "student"]
     assert len(st) == len(cfg.methods) == len(st2)
-    for a, b in zip(st, st2):
+    for a, b in zip(st, st2, strict=True):
         for j in (1, 2, 3):
             assert torch.equal(a[j], b[j])

@@ -79,7 +79,7 @@ def test_answer_scores_match_reference_formula_randomly():
     answers = torch.randint(0, 4, (50, 5), generator=g)
     for t in (0.2, 1.0, 3.0):
         got = answer_scores(answers, t)
-        for row, out in zip(answers.tolist(), got.tolist()):
+        for row, out in zip(answers.tolist(), got.tolist(), strict=True):
             assert out == pytest.approx(_reference_score(row, t))
 
 

@@ -18,16 +18,17 @@ from tiny_models import SPECIALS, tiny_model, word_tokenizer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from repro.cache import Cache  # noqa: E402
-from repro.recipes.lang2025debate import DebateConfig, GenerationSettings, Templates  # noqa: E402
-from repro.recipes.lang2025debate.debate import Generator, assign_stance, generate_transcripts  # noqa: E402
+from repro.cache import Cache
+from repro.recipes.lang2025debate import DebateConfig, GenerationSettings, Templates
+from repro.recipes.lang2025debate.debate import Generator, assign_stance, generate_transcripts
 
-POS = "good great fun moving smart".split()
-NEG = "bad awful dull boring flat".split()
+POS = ["good", "great", "fun", "moving", "smart"]
+NEG = ["bad", "awful", "dull", "boring", "flat"]
+# A vocabulary reads best as a line of words (as a list literal it would take one line per word).
 WORDS = (
     POS
     + NEG
-    + (
+    + (  # noqa: SIM905
         "movie film the a is this review claim fresh positive correct wrong argue that your opponent "
         "says and attack their argument you said replied rebut them debater"
     ).split()
@@ -235,7 +236,7 @@ def test_student_never_sees_half_b_ground_truth(tiny_lm, tiny_encoder, tmp_path)
     weak = [r for r in seen if r[0] == "weak"]
     debate_weak = [r for r in weak if "Debater A (claim is " in r[5][0]]
     assert len(debate_weak) == 2 and len(weak) == 4
-    for _, index, targets, val_index, val_targets, texts in students:
+    for _, index, targets, val_index, _val_targets, texts in students:
         assert texts is None  # the student reads the original example, no transcript
         assert torch.equal(index, s.b_train) and torch.equal(val_index, s.b_val)
         assert ((targets > 0) & (targets < 1)).all()  # soft weak labels, not 0/1 ground truth
@@ -247,9 +248,9 @@ def test_student_never_sees_half_b_ground_truth(tiny_lm, tiny_encoder, tmp_path)
     _, ctx2 = _run(tiny_lm, tiny_encoder, flipped, tmp_path / "c1", seen2)
     assert not torch.equal(ctx2.task().labels, ctx.task().labels)  # the flip really changed half B's truth
     students2 = [r for r in seen2 if r[0] == "student"]
-    for a, b in zip(students, students2):
+    for a, b in zip(students, students2, strict=True):
         assert torch.equal(a[2], b[2]) and torch.equal(a[4], b[4])
-    ceil = [r for r in seen if r[0] == "ceiling"][0]
+    ceil = next(r for r in seen if r[0] == "ceiling")
     assert torch.equal(ceil[2], y[s.b_train])  # only the ceiling trains on half B's ground truth
 
 

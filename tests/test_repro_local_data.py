@@ -29,8 +29,8 @@ def test_hf_train_and_validation_layout_takes_test_rows_from_validation_only(tmp
     write_jsonl(tmp_path / "train.jsonl", boolq_rows("train", 300))
     write_jsonl(tmp_path / "validation.jsonl", boolq_rows("val", 100))
     task = load_task(TaskConfig(name="boolq", path=str(tmp_path), n_examples=300, n_test=100))
-    test = [t for t, m in zip(task.texts, task.test_mask.tolist()) if m]
-    pool = [t for t, m in zip(task.texts, task.test_mask.tolist()) if not m]
+    test = [t for t, m in zip(task.texts, task.test_mask.tolist(), strict=True) if m]
+    pool = [t for t, m in zip(task.texts, task.test_mask.tolist(), strict=True) if not m]
     assert len(test) == 100 and all(t.startswith("Passage: val") for t in test)
     assert all(t.startswith("Passage: train") for t in pool)
     s = make_splits(task, seed=0)
@@ -43,7 +43,7 @@ def test_hub_parquet_layout_under_data_is_found_recursively(tmp_path):
     pd.DataFrame(boolq_rows("train", 60)).to_parquet(data / "train-00000-of-00001.parquet")
     pd.DataFrame(boolq_rows("val", 30)).to_parquet(data / "validation-00000-of-00001.parquet")
     task = load_task(TaskConfig(name="boolq", path=str(tmp_path), n_examples=60, n_test=20))
-    test = [t for t, m in zip(task.texts, task.test_mask.tolist()) if m]
+    test = [t for t, m in zip(task.texts, task.test_mask.tolist(), strict=True) if m]
     assert len(test) == 20 and all("val passage" in t for t in test)
 
 
@@ -55,7 +55,7 @@ def test_explicit_splits_mapping_names_the_files(tmp_path):
             name="boolq", path=str(tmp_path), splits={"train": "a.jsonl", "test": "b.jsonl"}, n_examples=60, n_test=20
         )
     )
-    assert all("heldout" in t for t, m in zip(task.texts, task.test_mask.tolist()) if m)
+    assert all("heldout" in t for t, m in zip(task.texts, task.test_mask.tolist(), strict=True) if m)
     with pytest.raises(DataError, match=r"splits.test: no file 'c.jsonl'"):
         load_task(TaskConfig(name="boolq", path=str(tmp_path), splits={"train": "a.jsonl", "test": "c.jsonl"}))
 
@@ -123,7 +123,7 @@ def test_own_table_with_text_columns_and_label_map(tmp_path, suffix):
     task = load_task(cfg)
     assert len(task.texts) == 60 and task.test_mask is None  # the 30 "meh" rows are dropped
     assert task.texts[0].split("\n")[0].startswith("title ")
-    for t, y in zip(task.texts, task.labels.tolist()):
+    for t, y in zip(task.texts, task.labels.tolist(), strict=True):
         i = int(t.split("\n")[0].split()[1])
         assert y == (1 if i % 3 == 0 else 0)
 
@@ -153,7 +153,7 @@ def test_own_table_with_a_test_file_keeps_test_apart(tmp_path):
             label_map={"good": 1, "bad": 0, "meh": 0},
         )
     )
-    test = [t for t, m in zip(task.texts, task.test_mask.tolist()) if m]
+    test = [t for t, m in zip(task.texts, task.test_mask.tolist(), strict=True) if m]
     assert len(test) == 20 and all(int(t.split()[1]) >= 1000 for t in test)
 
 

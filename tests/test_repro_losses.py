@@ -33,7 +33,7 @@ def test_confidence_loss_hand_computed():
     # hardened student = [1, 0]; targets = 0.5*[0.4, 0.6] + 0.5*[1, 0] = [0.7, 0.3]
     t = [0.7, 0.3]
     p = [0.75, 0.25]
-    expected = sum(-(ti * math.log(pi) + (1 - ti) * math.log(1 - pi)) for ti, pi in zip(t, p)) / 2
+    expected = sum(-(ti * math.log(pi) + (1 - ti) * math.log(1 - pi)) for ti, pi in zip(t, p, strict=True)) / 2
     got = confidence_loss(logits, weak, alpha=0.5, threshold=0.5)
     assert got.item() == pytest.approx(expected, rel=1e-6)
     # alpha 0 is plain cross-entropy to the weak labels
@@ -124,7 +124,7 @@ def _confidence_targets(grad_accum: int, rank: int = 0, world: int = 1, prior: s
     def recording(logits, weak_pos, alpha, threshold, weight=None):
         p = torch.softmax(logits.detach().float(), -1)[:, 1]
         target = (1 - alpha) * weak_pos + alpha * harden(p, threshold)
-        for i, t in zip(current["batch"]["id"].tolist(), target.tolist()):
+        for i, t in zip(current["batch"]["id"].tolist(), target.tolist(), strict=True):
             seen[(current["state"].step, i)] = t
         return original(logits, weak_pos, alpha, threshold, weight)
 

@@ -39,7 +39,7 @@ def small(tmp_path_factory):
 
 
 def test_run_writes_results_table_and_plot(small, capsys):
-    root, preset, cache, out = small
+    _root, _preset, _cache, out = small
     doc = json.loads((out / "results.json").read_text())
     assert set(doc["methods"]) == {"naive_hard", "naive_soft", "confidence", "bootstrap", "oracle_stop"}
     assert doc["methods"]["oracle_stop"]["oracle"] is True
@@ -72,7 +72,7 @@ def test_run_writes_results_table_and_plot(small, capsys):
 
 
 def test_rerun_hits_the_cache_and_gives_identical_files(small, tmp_path):
-    root, preset, cache, out = small
+    _root, preset, cache, out = small
     before = {p: (out / p).read_bytes() for p in ("results.json", "results.md", "plot.png")}
     out2 = tmp_path / "again"
     assert main(["run", "burns2023", "--preset", str(preset), "--out", str(out2), "--cache-dir", str(cache)]) == 0
@@ -86,7 +86,7 @@ def test_rerun_hits_the_cache_and_gives_identical_files(small, tmp_path):
 
 
 def test_killed_run_resumes_to_identical_numbers(small, tmp_path, monkeypatch):
-    root, preset, cache, out = small
+    _root, preset, cache, out = small
     fresh = tmp_path / "cache"
     shutil.copytree(cache / "stages" / "features", fresh / "stages" / "features")  # keep extraction out of the test
     cfg = load_config(burns2023.Config, preset)
@@ -117,7 +117,7 @@ def test_killed_run_resumes_to_identical_numbers(small, tmp_path, monkeypatch):
 
 def test_students_never_see_ground_truth_of_half_b(small, tmp_path):
     """Scramble the ground truth of half B: the ceiling changes, the weak-to-strong students cannot."""
-    root, preset, cache, out = small
+    _root, preset, cache, _out = small
     cfg = load_config(burns2023.Config, preset).model_copy(update={"seeds": 1})
     base = Context(cfg, Cache(cache))
     ref = burns2023.run_seed(base, cfg, 0)
@@ -138,7 +138,7 @@ def test_students_never_see_ground_truth_of_half_b(small, tmp_path):
 def test_small_run_matches_its_committed_reference_numbers(small):
     """The numbers of a fixed small preset stay those committed in tests/fixtures/repro/burns2023-small.json
     (within TOLERANCE): a change that moves results must say so by regenerating that file."""
-    root, preset, cache, out = small
+    _root, _preset, _cache, out = small
     doc = json.loads((out / "results.json").read_text())
     ref = json.loads(REFERENCE.read_text())
     got = {
@@ -158,7 +158,7 @@ def test_small_run_matches_its_committed_reference_numbers(small):
 def test_coinciding_methods_are_reported_once(small, tmp_path, capsys):
     """With a balanced prior, confidence and confidence_balanced are one stage; without intermediate rungs,
     bootstrap is naive_soft. Each is printed once, and the results say which coincide."""
-    root, preset, cache, out = small
+    _root, _preset, cache, _out = small
     p = tmp_path / "balanced.yaml"
     p.write_text(
         SMALL.replace(

@@ -17,9 +17,9 @@ import pytest
 from repro.__main__ import main
 from repro.config import ConfigError, load_config
 
-GOOD = "great wonderful superb moving delightful brilliant".split()
-BAD = "dull awful tedious clumsy boring weak".split()
-FILL = "the film story cast plot scenes director music ending pace script actors".split()
+GOOD = ["great", "wonderful", "superb", "moving", "delightful", "brilliant"]
+BAD = ["dull", "awful", "tedious", "clumsy", "boring", "weak"]
+FILL = ["the", "film", "story", "cast", "plot", "scenes", "director", "music", "ending", "pace", "script", "actors"]
 
 
 def sentences(n: int, seed: int, noise: float) -> pd.DataFrame:
@@ -28,7 +28,7 @@ def sentences(n: int, seed: int, noise: float) -> pd.DataFrame:
     rows = []
     for i in range(n):
         y = rng.random() < 0.5
-        words = rng.sample(FILL, 5) + [rng.choice(GOOD if y else BAD)] + rng.sample(FILL, 3)
+        words = [*rng.sample(FILL, 5), rng.choice(GOOD if y else BAD), *rng.sample(FILL, 3)]
         rows.append(
             {
                 "id": i,
@@ -84,7 +84,7 @@ def suite_run(tmp_path_factory):
 
 
 def test_suite_runs_every_available_task_and_aggregates(suite_run):
-    root, _, rc = suite_run
+    root, _, _rc = suite_run
     out = root / "out"
     doc = json.loads((out / "results.json").read_text())
     assert [t["name"] for t in doc["tasks"]] == ["alpha", "beta"]
@@ -275,8 +275,8 @@ def test_data_fetch_keeps_only_the_needed_file_and_deletes_the_archive(tmp_path,
     )
     monkeypatch.setenv("W2S_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("W2S_NO_FETCH", "1")
-    from repro.tasks import TaskConfig, load_task
     from repro.data_fetch import DataUnavailable
+    from repro.tasks import TaskConfig, load_task
 
     with pytest.raises(DataUnavailable, match=r"task conll2010_hedge: .*`python -m repro data fetch conll2010_hedge`"):
         load_task(TaskConfig(name="conll2010_hedge", n_examples=20))

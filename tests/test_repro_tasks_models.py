@@ -12,15 +12,16 @@ import torch
 from tiny_models import tiny_model, word_tokenizer
 
 from repro.cache import Cache
+from repro.config import LossSpec
 from repro.features import extract
 from repro.learners import FinetuneLearner
-from repro.config import LossSpec
 from repro.losses import make_loss
 from repro.models import LoraSpec, ModelConfig, model_identity
 from repro.tasks import TaskConfig, WeakLabelled, load_task, make_splits
 from repro.trainer import TrainerConfig
 
-WORDS = "the a movie film is was great good bad awful plot acting fun dull Q A yes no".split()
+# A vocabulary reads best as a line of words (as a list literal it would take one line per word).
+WORDS = "the a movie film is was great good bad awful plot acting fun dull Q A yes no".split()  # noqa: SIM905
 
 
 def test_rotten_tomatoes_pool_and_grouped_splits():
@@ -117,17 +118,17 @@ def test_hf_task_loaders_on_local_files(tmp_path, name):
     assert len(task.texts) == 12 and int(task.test_mask.sum()) == 4
     assert set(task.labels.tolist()) <= {0, 1}
     if name in ("sciq", "openbookqa", "quartz", "hellaswag"):  # the correct answer (1) or a distractor (0)
-        for t, y in zip(task.texts, task.labels.tolist()):
+        for t, y in zip(task.texts, task.labels.tolist(), strict=True):
             assert t.rstrip().endswith("right") == bool(y)
     if name in ("sst2", "cola", "paws"):
-        for t, y in zip(task.texts, task.labels.tolist()):
+        for t, y in zip(task.texts, task.labels.tolist(), strict=True):
             assert y == int(t.split("\n")[0][1:]) % 2
     if name == "anli_r2":
-        for t, y in zip(task.texts, task.labels.tolist()):
+        for t, y in zip(task.texts, task.labels.tolist(), strict=True):
             i = int(t.split("\n")[0][1:])
             assert y == int(rows[i % 100]["label"] == 0)
     if name == "cosmos_qa":
-        for t, y in zip(task.texts, task.labels.tolist()):
+        for t, y in zip(task.texts, task.labels.tolist(), strict=True):
             i = int(t.split("\n")[0][len("Context: c") :])
             assert (t.endswith(f"a{i % 4}")) == bool(y)
     s = make_splits(task, seed=0)
@@ -190,9 +191,9 @@ def test_many_tasks_load_each_backbone_once_and_get_the_features_of_a_single_tas
     monkeypatch.setattr(features, "load_backbone", lambda *a, **k: loads.append(1) or real(*a, **k))
     many = extract_many(cfgs, corpora, Cache(tmp_path / "many"))
     assert len(loads) == 2  # bert (both depths in one pass) and gpt2, once each for both tasks
-    for texts, got in zip(corpora, many):
+    for texts, got in zip(corpora, many, strict=True):
         alone = extract(cfgs, texts, Cache(tmp_path / "alone"))
-        assert all(torch.equal(a["x"], g["x"]) and a["params"] == g["params"] for a, g in zip(alone, got))
+        assert all(torch.equal(a["x"], g["x"]) and a["params"] == g["params"] for a, g in zip(alone, got, strict=True))
     reuse = Cache(tmp_path / "many")
     extract(cfgs, corpora[1], reuse)
     assert len(reuse.hits) == 3 and not reuse.misses
