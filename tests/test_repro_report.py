@@ -137,6 +137,19 @@ def test_feature_progress_bar_names_the_backbone_not_one_depth_label():
 
     assert _bar_label("mpnet-base", [0, 3, 6]) == "features mpnet-base (layers 0, 3, 6)"
     assert "static" not in _bar_label("/models/mpnet-base", [0, 3, None])
+    assert _bar_label("/tiny/gpt2", [None, None]) == "features gpt2"  # one pass serving two models: no repeated depth
+
+
+def test_feature_log_line_names_every_model_a_shared_pass_serves():
+    """The log line of a pass shared by several configs names them all (by display name), not only the first."""
+    from repro.config import ModelConfig
+    from repro.features import _log_label
+
+    cfgs = [
+        ModelConfig(name="mpnet-base", layers=0, label="MPNet static"),
+        ModelConfig(name="mpnet-base", layers=6, label="MPNet[:6]"),
+    ]
+    assert _log_label(cfgs, [0, 6]) == "features MPNet static, MPNet[:6] [mpnet-base (layers 0, 6)]"
 
 
 def test_results_record_every_locked_version_and_drift_is_named():
