@@ -15,9 +15,10 @@ import os
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
+
+from yamllines import YamlError, line_for, load_with_lines
 
 from .metrics import MIN_GAP
 
@@ -322,26 +323,6 @@ class ConfigError(Exception):
         super().__init__("\n".join(self.problems))
 
 
-def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
-    """Line (1-based) of the key at ``loc`` in a composed YAML tree, or of the nearest existing parent."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                if k.value == str(part):
-                    line = k.start_mark.line + 1
-                    node = v
-                    break
-            else:
-                return line
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
-
-
 _Config = TypeVar("_Config", bound=BaseModel)
 
 
@@ -356,24 +337,27 @@ def load_config(
     except OSError as e:
         raise ConfigError(f"{path}: cannot read preset ({e.strerror})") from None
     try:
-        node = yaml.compose(text, Loader=yaml.CSafeLoader)
-        data = yaml.load(text, Loader=yaml.CSafeLoader) or {}
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: invalid YAML: {getattr(e, 'problem', e)}") from None
+        data, lines, dups = load_with_lines(text)
+    except YamlError as e:
+        raise ConfigError(f"{path}:{e.line or '?'}: invalid YAML: {e.message}") from None
+    if data is None:
+        data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: a preset must be a mapping of keys")
+    if dups:  # YAML keeps the last value of a repeated key without a word: a silently ignored setting
+        raise ConfigError(
+            [f"{path}:{line}: {key}: appears twice (the first value would be ignored)" for key, line in dups]
+        )
     overrides = overrides or {}
     data = apply_overrides(data, overrides)
     try:
         return cls.model_validate(data)
     except ValidationError as e:
-        raise ConfigError([_problem(path, node, err, overrides, origins or {}) for err in e.errors()]) from None
+        raise ConfigError([_problem(path, lines, err, overrides, origins or {}) for err in e.errors()]) from None
 
 
 def _problem(
-    path: Path, node: yaml.Node | None, err: ErrorDetails, overrides: dict[str, Any], origins: dict[str, str]
+    path: Path, lines: dict[str, int], err: ErrorDetails, overrides: dict[str, Any], origins: dict[str, str]
 ) -> str:
     """One line for one validation error: where the offending value came from, the key and the message."""
     loc = tuple(err["loc"])
@@ -385,7 +369,9 @@ def _problem(
             where = f"command line ({origins.get(dotted) or f'--set {dotted}={overrides[dotted]}'})"
             break
     else:
-        where = f"{path}:{_line_of(node, loc) or '?'}"
+        # the key's line, else its nearest parent's; a problem of the whole preset: its first key
+        line = line_for(lines, key) if loc else min(lines.values(), default=None)
+        where = f"{path}:{line or '?'}"
     return f"{where}: {key}: {err['msg']}"
 
 

@@ -128,6 +128,32 @@ def test_misspelled_key_reports_file_line_and_key(tmp_path):
         load_config(mod.Config, bad)
 
 
+def test_a_key_given_twice_in_a_preset_is_an_error_naming_its_second_line(tmp_path):
+    """YAML keeps a repeated key's last value without a word, so the first setting would be silently ignored."""
+    mod = recipes.load("burns2023")
+    bad = tmp_path / "twice.yaml"
+    bad.write_text("seeds: 2\ntask:\n  name: rotten_tomatoes\n  n_examples: 600\n  n_examples: 60\nseeds: 3\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(mod.Config, bad)
+    assert e.value.problems == [
+        f"{bad}:5: task.n_examples: appears twice (the first value would be ignored)",
+        f"{bad}:6: seeds: appears twice (the first value would be ignored)",
+    ]
+
+
+def test_list_items_and_whole_preset_problems_name_a_line(tmp_path):
+    mod = recipes.load("burns2023")
+    bad = tmp_path / "p.yaml"
+    bad.write_text(
+        "# header\nseeds: 2\nladder:\n  - {name: mpnet-base, layers: 0}\n  - {name: mpnet-base, layerz: 3}\n"
+    )
+    with pytest.raises(ConfigError, match=r"p.yaml:5: ladder.1.layerz"):
+        load_config(mod.Config, bad)
+    bad.write_text("# header\nseeds: 2\nmethods: [naive_soft, gft]\n")  # a model validator: the whole preset
+    with pytest.raises(ConfigError, match=r"p.yaml:2: \(top level\):"):
+        load_config(mod.Config, bad)
+
+
 def test_cli_reports_config_error_as_one_line(tmp_path, capsys):
     from repro.__main__ import main
 
