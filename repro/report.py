@@ -92,13 +92,15 @@ class RunResult:
         )
 
 
-def _r(x: float) -> float | None:
+def rounded(x: float | None) -> float | None:
+    """A number as the results documents store it: 4 decimals, None for missing or NaN."""
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 4)
 
 
-def _stat(values: list[float]) -> dict:
+def seed_stat(values: list[float]) -> dict:
+    """Per-seed values with their mean and std, rounded: the shape of every statistic in a results document."""
     m, s = mean_std(values)
-    return {"per_seed": [_r(v) for v in values], "mean": _r(m), "std": _r(s)}
+    return {"per_seed": [rounded(v) for v in values], "mean": rounded(m), "std": rounded(s)}
 
 
 # ---- versions -------------------------------------------------------------------------------------------------
@@ -144,7 +146,7 @@ def version_drift(recorded: dict, installed: dict | None = None) -> list[str]:
 def _pgr(weak: list[float], student: list[float], ceiling: list[float], min_gap: float) -> dict:
     s = pgr_summary(weak, student, ceiling, min_gap=min_gap)
     out = s.as_dict()
-    out["per_seed_std"] = _r(mean_std(s.per_seed)[1])  # spread of per-seed PGR (NaN seeds left out)
+    out["per_seed_std"] = rounded(mean_std(s.per_seed)[1])  # spread of per-seed PGR (NaN seeds left out)
     return out
 
 
@@ -159,27 +161,27 @@ def summarise(res: RunResult, *, recipe: str, preset: str) -> dict:
         methods[name] = {
             "description": m.description,
             "oracle": m.oracle,
-            "weak": _stat(res.weak),
-            "ceiling": _stat(ceiling),
-            "student": _stat(m.student),
+            "weak": seed_stat(res.weak),
+            "ceiling": seed_stat(ceiling),
+            "student": seed_stat(m.student),
             "pgr": _pgr(res.weak, m.student, ceiling, min_gap),
-            "auroc": _stat(m.auroc) if m.auroc else None,
+            "auroc": seed_stat(m.auroc) if m.auroc else None,
             "auroc_pgr": _pgr(res.weak_auroc, m.auroc, ceiling_auroc, min_gap) if au else None,
         }
         if m.ceiling is not None:  # its own ceiling: named, with its AUROC, so the document can be re-summarised
             methods[name]["ceiling_model"] = m.ceiling_name
-            methods[name]["ceiling_auroc"] = _stat(ceiling_auroc) if ceiling_auroc else None
-    ladder = [{k: (_stat(v) if isinstance(v, list) else v) for k, v in rung.items()} for rung in res.ladder]
+            methods[name]["ceiling_auroc"] = seed_stat(ceiling_auroc) if ceiling_auroc else None
+    ladder = [{k: (seed_stat(v) if isinstance(v, list) else v) for k, v in rung.items()} for rung in res.ladder]
     doc = {
         "recipe": recipe,
         "preset": preset,
         "seeds": res.seeds,
         "weak_model": res.weak_name,
         "strong_model": res.strong_name,
-        "weak": _stat(res.weak),
-        "ceiling": _stat(res.ceiling),
-        "weak_auroc": _stat(res.weak_auroc) if res.weak_auroc else None,
-        "ceiling_auroc": _stat(res.ceiling_auroc) if res.ceiling_auroc else None,
+        "weak": seed_stat(res.weak),
+        "ceiling": seed_stat(res.ceiling),
+        "weak_auroc": seed_stat(res.weak_auroc) if res.weak_auroc else None,
+        "ceiling_auroc": seed_stat(res.ceiling_auroc) if res.ceiling_auroc else None,
         "aggregation": {
             "pgr": "pgr_of_means",
             "interval": "paired percentile bootstrap over seeds",
@@ -195,7 +197,7 @@ def summarise(res: RunResult, *, recipe: str, preset: str) -> dict:
         "versions": versions(),
     }
     if res.extras:
-        doc["extras"] = {k: _stat(v) for k, v in res.extras.items()}
+        doc["extras"] = {k: seed_stat(v) for k, v in res.extras.items()}
     return doc
 
 
@@ -466,10 +468,10 @@ def curve_rows(trained: dict[str, dict], methods: dict[str, list[str]] | None = 
                 "model": t["model"],
                 "seed": t["seed"],
                 "step": h["step"],
-                "train_loss": _r(h.get("train_loss")),
+                "train_loss": rounded(h.get("train_loss")),
             }
             if "score" in h:
-                row["val_score"] = _r(h["score"])
+                row["val_score"] = rounded(h["score"])
             if methods and key in methods:
                 row["methods"] = methods[key]
             rows.append(row)

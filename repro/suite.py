@@ -11,13 +11,13 @@ two-level (tasks, then seeds) bootstrap interval.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .config import RecipeConfig, TaskConfig
 from .metrics import CONFIDENCE, TaskRuns, mean_std, median_pgr, pgr_summary
+from .report import rounded, seed_stat
 
 if TYPE_CHECKING:
     from .cache import Cache
@@ -72,15 +72,6 @@ def run_suite(recipe: str, cfg: RecipeConfig, cache: Cache, log: Callable[[str],
     return run
 
 
-def _r(x: float | None) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 4)
-
-
-def _stat(values: list[float]) -> dict:
-    m, s = mean_std(values)
-    return {"mean": _r(m), "std": _r(s), "per_seed": [_r(v) for v in values]}
-
-
 def summarise_suite(run: SuiteRun, *, recipe: str, preset: str, cfg: RecipeConfig) -> dict:
     """The suite's ``results.json`` document (deterministic: rounded floats, no timestamps)."""
     tasks: list[dict] = []
@@ -93,23 +84,23 @@ def summarise_suite(run: SuiteRun, *, recipe: str, preset: str, cfg: RecipeConfi
             ceiling = res.ceiling_of(m)[0]
             s = pgr_summary(res.weak, runs.student, ceiling, min_gap=cfg.min_gap)
             methods[m] = {
-                "student": _stat(runs.student),
+                "student": seed_stat(runs.student),
                 "pgr": s.as_dict(),
-                "auroc": _stat(runs.auroc) if runs.auroc else None,
+                "auroc": seed_stat(runs.auroc) if runs.auroc else None,
             }
             if runs.ceiling is not None:
-                methods[m]["ceiling"] = _stat(ceiling)
+                methods[m]["ceiling"] = seed_stat(ceiling)
             per_method.setdefault(m, {"runs": [], "oracle": runs.oracle, "description": runs.description})
             per_method[m]["runs"].append(TaskRuns(res.weak, runs.student, ceiling))
-        ladder = [{k: (_stat(v) if isinstance(v, list) else v) for k, v in rung.items()} for rung in res.ladder]
+        ladder = [{k: (seed_stat(v) if isinstance(v, list) else v) for k, v in rung.items()} for rung in res.ladder]
         tasks.append(
             {
                 "name": name,
                 "n": run.sizes.get(name),
                 "notes": run.notes.get(name, []),
-                "weak": _stat(res.weak),
-                "ceiling": _stat(res.ceiling),
-                "gap": _r(mean_std(res.ceiling)[0] - mean_std(res.weak)[0]),
+                "weak": seed_stat(res.weak),
+                "ceiling": seed_stat(res.ceiling),
+                "gap": rounded(mean_std(res.ceiling)[0] - mean_std(res.weak)[0]),
                 "methods": methods,
                 "ladder": ladder,
             }
@@ -118,8 +109,8 @@ def summarise_suite(run: SuiteRun, *, recipe: str, preset: str, cfg: RecipeConfi
     for m, d in per_method.items():
         med, lo, hi, k = median_pgr(d["runs"], min_gap=cfg.min_gap)
         medians[m] = {
-            "median": _r(med),
-            "ci": [_r(lo), _r(hi)],
+            "median": rounded(med),
+            "ci": [rounded(lo), rounded(hi)],
             "n_tasks": k,
             "oracle": d["oracle"],
             "description": d["description"],
