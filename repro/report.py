@@ -19,7 +19,7 @@ import platform
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from atomicio import atomic_write
 
@@ -65,6 +65,22 @@ class MethodRuns:
     ceiling_name: str | None = None
 
 
+class _Model(Protocol):
+    def display(self) -> str: ...
+
+
+class SeededRun(Protocol):
+    """What :meth:`RunResult.from_seeds` reads of a recipe's config."""
+
+    @property
+    def seeds(self) -> int: ...
+    @property
+    def weak(self) -> _Model: ...
+    @property
+    def strong(self) -> _Model: ...
+    def model_dump(self, *, mode: str) -> dict[str, Any]: ...
+
+
 @dataclass
 class RunResult:
     config: dict
@@ -82,6 +98,24 @@ class RunResult:
     coincide: dict[str, str] = field(default_factory=dict)  # method -> the reported method it is identical to
     curves: list[dict] = field(default_factory=list)  # rows of curves.jsonl (one per evaluation of a stage)
     weak_labels: list[dict] = field(default_factory=list)  # rows of weak_labels.jsonl (seed, id, split, soft)
+
+    @classmethod
+    def from_seeds(cls, cfg: SeededRun, per_seed: list[dict], methods: dict[str, MethodRuns], **more: Any) -> RunResult:
+        """The result of a recipe's seeds: ``per_seed`` rows each hold ``weak`` and ``ceiling`` as
+        ``{"acc", "auroc"}``; the config gives the seeds and the models' display names; ``more`` sets the other
+        fields (note, ladder, extras, ...)."""
+        return cls(
+            config=cfg.model_dump(mode="json"),
+            seeds=list(range(cfg.seeds)),
+            weak=[r["weak"]["acc"] for r in per_seed],
+            ceiling=[r["ceiling"]["acc"] for r in per_seed],
+            weak_auroc=[r["weak"]["auroc"] for r in per_seed],
+            ceiling_auroc=[r["ceiling"]["auroc"] for r in per_seed],
+            methods=methods,
+            weak_name=cfg.weak.display(),
+            strong_name=cfg.strong.display(),
+            **more,
+        )
 
     def ceiling_of(self, method: str) -> tuple[list[float], list[float]]:
         """The ceiling (accuracy, AUROC per seed) a method's PGR is measured against: its own, else the run's."""

@@ -274,16 +274,10 @@ def collect(cfg: Config, ctx: Context, per_seed: list[dict]) -> RunResult:
             else ""
         )
     )
-    return RunResult(
-        config=cfg.model_dump(mode="json"),
-        seeds=list(range(cfg.seeds)),
-        weak=[r["weak"]["acc"] for r in per_seed],
-        ceiling=[r["ceiling"]["acc"] for r in per_seed],
-        methods=methods,
-        weak_auroc=[r["weak"]["auroc"] for r in per_seed],
-        ceiling_auroc=[r["ceiling"]["auroc"] for r in per_seed],
-        weak_name=cfg.weak.display(),
-        strong_name=cfg.strong.display(),
+    return RunResult.from_seeds(
+        cfg,
+        per_seed,
+        methods,
         ladder=ladder,
         note=note,
         coincide=same,

@@ -350,16 +350,10 @@ cross-entropy), which keeps the step count equal across methods. (3) The public 
 over rows; the shared trainer divides by the batch's weight sum (a per-batch rescaling only). (4) The paper's
 naive baseline trains on one hard weak answer; ours is burns2023's soft-label student, and `naive_votes`
 is the control that trains on the variations' answers without filtering or weights."""
-    return RunResult(
-        config=cfg.model_dump(mode="json"),
-        seeds=list(range(cfg.seeds)),
-        weak=[r["weak"]["acc"] for r in per_seed],
-        ceiling=[r["ceiling"]["acc"] for r in per_seed],
-        methods=methods,
-        weak_name=cfg.weak.display(),
-        weak_auroc=[r["weak"]["auroc"] for r in per_seed],
-        ceiling_auroc=[r["ceiling"]["auroc"] for r in per_seed],
-        strong_name=cfg.strong.display(),
+    return RunResult.from_seeds(
+        cfg,
+        per_seed,
+        methods,
         note=note,
         extras={f"reliability.{k}": [r["reliability"][k] for r in per_seed] for _, k, _ in rel_rows},
     )

@@ -236,15 +236,9 @@ def collect(cfg: Config, ctx: Context, per_seed: list[dict], views: list[list[st
             "```",
         ]
     )
-    return RunResult(
-        config=cfg.model_dump(mode="json"),
-        seeds=list(range(cfg.seeds)),
-        weak=[r["weak"]["acc"] for r in per_seed],
-        ceiling=[r["ceiling"]["acc"] for r in per_seed],
-        methods=methods,
-        weak_name=cfg.weak.display(),
-        weak_auroc=[r["weak"]["auroc"] for r in per_seed],
-        ceiling_auroc=[r["ceiling"]["auroc"] for r in per_seed],
-        strong_name=cfg.strong.display(),
+    return RunResult.from_seeds(
+        cfg,
+        per_seed,
+        methods,
         note=note,
     )
